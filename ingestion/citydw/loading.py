@@ -1,0 +1,137 @@
+"""Loading accepted rows into ``raw.<department>__<dataset>``.
+
+A month is a partition of the raw table: loading a delivery deletes the
+month's rows and COPYs the new ones in the caller's transaction, so readers
+see the old version or the new one, never a mix, and a crash leaves the old
+one in place. Rows travel as CSV produced by Arrow's C++ writer and go
+through PostgreSQL's COPY: no ``to_sql``, no row-by-row INSERT.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg import sql
+
+from citydw.parsing.model import SOURCE_ROW
+from citydw.registry import DatasetSpec
+
+COPY_BATCH_ROWS = 100_000
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "integer": pa.int64(),
+    "decimal": pa.float64(),
+    "percent": pa.float64(),
+    "date": pa.date32(),
+    "boolean": pa.bool_(),
+    "district": pa.string(),
+    "region_code": pa.string(),
+}
+
+
+def raw_table(spec: DatasetSpec) -> sql.Composed:
+    return sql.SQL("raw.{}").format(sql.Identifier(spec.raw_table))
+
+
+def ensure_raw_table(conn: psycopg.Connection, spec: DatasetSpec) -> None:
+    """Create the dataset's raw table from the registry, adding fields the registry gained since."""
+    table = raw_table(spec)
+    conn.execute(
+        sql.SQL(
+            """
+            create table if not exists {table} (
+                report_month date not null,
+                delivery_id bigint not null references meta.deliveries (delivery_id),
+                source_row integer,
+                loaded_at timestamptz not null default now()
+            )
+            """
+        ).format(table=table)
+    )
+    for field in spec.fields:
+        conn.execute(
+            sql.SQL("alter table {table} add column if not exists {column} {type}").format(
+                table=table, column=sql.Identifier(field.field), type=sql.SQL(field.postgres_type)
+            )
+        )
+    conn.execute(
+        sql.SQL("create index if not exists {index} on {table} (report_month)").format(
+            index=sql.Identifier(f"{spec.raw_table}__report_month"), table=table
+        )
+    )
+    conn.execute(
+        sql.SQL("comment on table {table} is {comment}").format(
+            table=table,
+            comment=sql.Literal(f"{spec.title} ({spec.id}): the accepted version of each month's delivery."),
+        )
+    )
+
+
+def to_arrow(frame: pd.DataFrame, spec: DatasetSpec, report_month: date, delivery_id: int) -> pa.Table:
+    """The rows as an Arrow table with the raw table's columns and types."""
+    count = len(frame)
+    columns: dict[str, pa.Array] = {
+        "report_month": pa.array([report_month] * count, type=pa.date32()),
+        "delivery_id": pa.array([delivery_id] * count, type=pa.int64()),
+        SOURCE_ROW: pa.array(frame[SOURCE_ROW].to_numpy(dtype="int64"), type=pa.int32()),
+    }
+    for field in spec.fields:
+        target = _ARROW_TYPES[field.type]
+        if field.field not in frame.columns:
+            columns[field.field] = pa.nulls(count, type=target)
+            continue
+        array = pa.array(frame[field.field], from_pandas=True)
+        if pa.types.is_timestamp(array.type) and target == pa.date32():
+            array = array.cast(pa.date32(), safe=False)
+        columns[field.field] = array.cast(target)
+    return pa.table(columns)
+
+
+def _csv_chunks(table: pa.Table) -> Iterator[bytes]:
+    options = pa_csv.WriteOptions(include_header=False, batch_size=COPY_BATCH_ROWS)
+    for batch in table.to_batches(max_chunksize=COPY_BATCH_ROWS):
+        buffer = io.BytesIO()
+        pa_csv.write_csv(batch, buffer, options)
+        yield buffer.getvalue()
+
+
+def copy_table(conn: psycopg.Connection, target: sql.Composable, table: pa.Table) -> int:
+    """COPY an Arrow table into ``target`` (columns by name); returns the row count."""
+    statement = sql.SQL("copy {target} ({columns}) from stdin (format csv)").format(
+        target=target, columns=sql.SQL(", ").join(sql.Identifier(name) for name in table.column_names)
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for chunk in _csv_chunks(table):
+            copy.write(chunk)
+    return table.num_rows
+
+
+def replace_partition(
+    conn: psycopg.Connection, spec: DatasetSpec, report_month: date, delivery_id: int, frame: pd.DataFrame
+) -> int:
+    """Replace the month's rows with ``frame``'s, inside the caller's transaction."""
+    ensure_raw_table(conn, spec)
+    table = raw_table(spec)
+    conn.execute(sql.SQL("delete from {table} where report_month = %s").format(table=table), (report_month,))
+    return copy_table(conn, table, to_arrow(frame, spec, report_month, delivery_id))
+
+
+def write_rows(conn: psycopg.Connection, target: str, columns: list[str], rows: Iterable[tuple]) -> None:
+    """COPY Python tuples into a meta table (small volumes: quarantine, results)."""
+    schema, name = target.split(".")
+    statement = sql.SQL("copy {schema}.{name} ({columns}) from stdin").format(
+        schema=sql.Identifier(schema),
+        name=sql.Identifier(name),
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(tuple(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for v in row))

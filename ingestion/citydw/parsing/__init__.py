@@ -1,0 +1,1 @@
+"""Turning a department's file into canonical rows: layout, values, units."""

@@ -1,0 +1,229 @@
+"""The registry of departments and the datasets they deliver.
+
+One YAML file per department under ``registry/`` describes, for each of its
+datasets, how the delivery arrives (channel), when it is due, and how each
+header of the department's template becomes a canonical field with a type
+and a unit. The validation rules live in the dataset's Great Expectations
+suite under ``expectations/``; the registry names the suite. Adding a
+dataset is a registry entry, a suite and a staging model: no package code.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FieldType = Literal["text", "integer", "decimal", "percent", "date", "boolean", "district", "region_code"]
+
+# Units a template may write, grouped by what they measure. The factor turns
+# one unit of the key into the canonical unit named first in its group.
+UNIT_FAMILIES: dict[str, dict[str, float]] = {
+    "万元": {"万元": 1.0, "亿元": 10_000.0, "元": 0.0001, "千元": 0.1},
+    "亩": {"亩": 1.0, "公顷": 15.0, "平方米": 0.0015},
+    "万平方米": {"万平方米": 1.0, "平方米": 0.0001},
+    "平方公里": {"平方公里": 1.0, "公顷": 0.01},
+}
+
+POSTGRES_TYPES: dict[str, str] = {
+    "text": "text",
+    "integer": "bigint",
+    "decimal": "numeric",
+    "percent": "numeric",
+    "date": "date",
+    "boolean": "boolean",
+    "district": "text",
+    "region_code": "text",
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldSpec(_Frozen):
+    """One column of a template: the header a department writes and what it becomes."""
+
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Canonical field name, the raw column.")
+    header: str | None = Field(default=None, description="Header as the template writes it, without unit.")
+    pattern: str | None = Field(
+        default=None, description="Regex for headers that vary by month, e.g. '1-7月累计…'."
+    )
+    key: str | None = Field(default=None, description="Key of the field in a JSON API record.")
+    type: FieldType = "text"
+    unit: str | None = Field(default=None, description="Canonical unit; deliveries in another unit are converted.")
+    true_values: tuple[str, ...] = ("是", "true", "True", "TRUE", "1", "Y", "y", "√")
+    false_values: tuple[str, ...] = ("否", "false", "False", "FALSE", "0", "N", "n", "×")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> FieldSpec:
+        if not (self.header or self.pattern or self.key):
+            raise ValueError(f"field {self.field!r} needs a header, a pattern or an API key")
+        if self.unit is not None and self.unit not in UNIT_FAMILIES and self.unit != "%":
+            known = ", ".join([*UNIT_FAMILIES, "%"])
+            raise ValueError(f"field {self.field!r}: unknown canonical unit {self.unit!r} (known: {known})")
+        return self
+
+    @property
+    def postgres_type(self) -> str:
+        return POSTGRES_TYPES[self.type]
+
+    def unit_factor(self, written_unit: str | None) -> float:
+        """Factor that converts a value written in ``written_unit`` to the canonical unit."""
+        if written_unit is None or self.unit is None or written_unit == self.unit:
+            return 1.0
+        family = UNIT_FAMILIES.get(self.unit, {})
+        if written_unit not in family:
+            raise ValueError(f"{self.header or self.field}: unit {written_unit} cannot be converted to {self.unit}")
+        return family[written_unit]
+
+
+class Channel(_Frozen):
+    """Where and in which format a delivery arrives."""
+
+    kind: Literal["file", "api"]
+    format: Literal["xlsx", "csv", "json"]
+    # file: folder under the drop root, {month} is YYYY-MM (or YYYY for yearly
+    # data); every file in it matching ``glob`` is a version of the delivery.
+    path: str | None = None
+    glob: str = "*"
+    # api: endpoint under the department's base URL; {month} as above.
+    endpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_has_location(self) -> Channel:
+        if self.kind == "file" and not self.path:
+            raise ValueError("a file channel needs a path")
+        if self.kind == "api" and not self.endpoint:
+            raise ValueError("an api channel needs an endpoint")
+        return self
+
+
+class Due(_Frozen):
+    """When a delivery is due, counted on the official working-day calendar."""
+
+    working_day: int | None = Field(default=None, ge=1, le=23, description="Nth working day of the next month.")
+    month_day: tuple[int, int] | None = Field(
+        default=None, description="Fixed (month, day) of the following year, for yearly reference data."
+    )
+
+
+class Contact(_Frozen):
+    name: str
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    wecom: str | None = None
+
+
+class DatasetSpec(_Frozen):
+    department: str
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(description="The template's Chinese title.")
+    description: str | None = None
+    frequency: Literal["monthly", "yearly"] = "monthly"
+    channel: Channel
+    due: Due
+    key: tuple[str, ...] = Field(description="Fields that identify a row within one delivery.")
+    suite: str | None = Field(default=None, description="Suite file under expectations/; default <id>.json.")
+    fields: tuple[FieldSpec, ...]
+    # Rows whose first text cell matches this are totals, not data.
+    total_row_pattern: str = r"^(合计|总计|全省合计|全市合计|小计|total)$"
+
+    @property
+    def id(self) -> str:
+        """``department.dataset``, the name operators and reports use."""
+        return f"{self.department}.{self.name}"
+
+    @property
+    def raw_table(self) -> str:
+        return f"{self.department}__{self.name}"
+
+    @property
+    def suite_file(self) -> str:
+        return self.suite or f"{self.id}.json"
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.field for f in self.fields]
+
+    def field(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.field == name:
+                return spec
+        raise KeyError(f"{self.id} has no field {name!r}")
+
+    @field_validator("fields")
+    @classmethod
+    def _unique_fields(cls, fields: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
+        names = [f.field for f in fields]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"fields declared twice: {duplicates}")
+        return fields
+
+    @model_validator(mode="after")
+    def _key_is_declared(self) -> DatasetSpec:
+        missing = set(self.key) - set(self.field_names)
+        if missing:
+            raise ValueError(f"{self.id}: key fields not declared: {sorted(missing)}")
+        for spec in self.fields:
+            if spec.pattern:
+                re.compile(spec.pattern)
+        return self
+
+
+class Department(_Frozen):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    name_en: str
+    contacts: tuple[Contact, ...] = ()
+    datasets: tuple[DatasetSpec, ...]
+
+
+class Registry:
+    """All departments and datasets found in a registry folder."""
+
+    def __init__(self, departments: list[Department]):
+        self.departments = {d.code: d for d in departments}
+
+    @classmethod
+    def load(cls, folder: Path) -> Registry:
+        departments = []
+        for path in sorted(folder.glob("*.yaml")):
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            code = document.get("code")
+            for dataset in document.get("datasets", []):
+                dataset.setdefault("department", code)
+            try:
+                departments.append(Department.model_validate(document))
+            except ValueError as error:
+                raise ValueError(f"registry file {path}: {error}") from error
+        if not departments:
+            raise FileNotFoundError(f"no department files (*.yaml) in registry folder {folder}")
+        return cls(departments)
+
+    @cached_property
+    def datasets(self) -> dict[str, DatasetSpec]:
+        return {ds.id: ds for dept in self.departments.values() for ds in dept.datasets}
+
+    def dataset(self, dataset_id: str) -> DatasetSpec:
+        try:
+            return self.datasets[dataset_id]
+        except KeyError:
+            known = ", ".join(sorted(self.datasets))
+            raise KeyError(f"unknown dataset {dataset_id!r}; the registry has: {known}") from None
+
+    def department(self, code: str) -> Department:
+        return self.departments[code]
+
+
+def load_registry(folder: Path | None = None) -> Registry:
+    from citydw.settings import get_settings
+
+    return Registry.load(folder or get_settings().registry_path)

@@ -1,0 +1,1 @@
+"""Validation of parsed deliveries with Great Expectations suites carrying severities."""
