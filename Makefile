@@ -1,0 +1,60 @@
+# citydw — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+CITYDW := $(VENV)/bin/citydw
+INSTALLED := $(VENV)/.installed
+DEMO_FROM ?= 2022-01
+DEMO_TO ?= 2022-12
+
+# Nothing citydw runs sends usage data anywhere.
+export GX_ANALYTICS_ENABLED := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export AIRFLOW__USAGE_DATA_COLLECTION__ENABLED := False
+export SCARF_ANALYTICS := false
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+install: $(INSTALLED) ## Create .venv/ with the pinned dependencies (requirements/constraints.txt)
+
+$(INSTALLED): requirements/constraints.txt ingestion/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c requirements/constraints.txt -e 'ingestion[dev]'
+	touch $@
+
+demo: install ## The sample city's year 2022 through the real DAGs; prints where the marts and reports are
+	$(CITYDW) warehouse up
+	$(CITYDW) demo generate --from $(DEMO_FROM) --to $(DEMO_TO)
+	$(CITYDW) run --month $(DEMO_FROM) --to $(DEMO_TO)
+	$(CITYDW) demo summary
+
+test: install ## The whole test suite against a real PostgreSQL (started by the tests)
+	$(VENV)/bin/pytest
+
+lint: install ## ruff (lint + format check) and mypy on the package
+	$(VENV)/bin/ruff check ingestion dags tests
+	$(VENV)/bin/ruff format --check ingestion dags tests
+	$(VENV)/bin/mypy ingestion/citydw
+
+warehouse-up: install ## Start the embedded warehouse
+	$(CITYDW) warehouse up
+
+warehouse-down: install ## Stop the embedded warehouse (data kept under .citydw/)
+	$(CITYDW) warehouse down
+
+lock: ## Re-pin every dependency after changing ingestion/pyproject.toml
+	rm -rf /tmp/citydw-lock && $(PYTHON) -m venv /tmp/citydw-lock
+	/tmp/citydw-lock/bin/pip install --quiet --upgrade pip
+	/tmp/citydw-lock/bin/pip install --quiet -e 'ingestion[dev]'
+	/tmp/citydw-lock/bin/pip freeze --exclude-editable > requirements/constraints.txt
+
+clean: ## Remove generated data (.citydw/) after stopping the warehouse; keeps .venv/
+	-$(CITYDW) warehouse down
+	rm -rf .citydw dbt_project/target dbt_project/logs
+
+.PHONY: help install demo test lint warehouse-up warehouse-down lock clean

@@ -1,0 +1,146 @@
+"""The ``citydw`` command line. Each command is a thin shell over a package function."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from citydw.months import month_range, parse_month
+
+app = typer.Typer(help="citydw — the city's monthly construction data pipeline and warehouse.", no_args_is_help=True)
+warehouse_app = typer.Typer(help="The embedded PostgreSQL warehouse (data under .citydw/).", no_args_is_help=True)
+demo_app = typer.Typer(help="The sample city: its deliveries, in the real formats.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(demo_app, name="demo")
+
+Month = Annotated[str, typer.Option("--month", help="Report month, YYYY-MM.")]
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code=1)
+
+
+@warehouse_app.command("up")
+def warehouse_up() -> None:
+    """Start the embedded warehouse (idempotent) and print its URL."""
+    from citydw.warehouse import embedded
+    from citydw.warehouse.connect import prepare_warehouse, redact_url
+
+    url = prepare_warehouse(embedded.up())
+    typer.echo(f"warehouse running: {redact_url(url)}")
+
+
+@warehouse_app.command("down")
+def warehouse_down() -> None:
+    """Stop the embedded warehouse; its data stays under .citydw/warehouse."""
+    from citydw.warehouse import embedded
+
+    typer.echo("warehouse stopped" if embedded.down() else "warehouse was not running")
+
+
+@warehouse_app.command("status")
+def warehouse_status() -> None:
+    """Say whether the embedded warehouse runs, where, and on which port."""
+    from citydw.warehouse import embedded
+
+    status = embedded.status()
+    for key, value in vars(status).items():
+        if key != "url" or status.running:
+            typer.echo(f"{key:>10}: {value}")
+    if not status.running:
+        raise typer.Exit(code=3)
+
+
+@warehouse_app.command("url")
+def warehouse_url() -> None:
+    """Print the warehouse's connection URL (CITYDW_WAREHOUSE_URL, or the embedded one)."""
+    from citydw.settings import get_settings
+    from citydw.warehouse.connect import resolve_warehouse_url
+
+    typer.echo(resolve_warehouse_url(get_settings()))
+
+
+@demo_app.command("generate")
+def demo_generate(
+    first: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")] = "2022-01",
+    last: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")] = "2022-12",
+    out: Annotated[str | None, typer.Option(help="Drop folder or fsspec URL; default the configured drop.")] = None,
+    seed: int = 2022,
+    defect_rate: Annotated[float, typer.Option(help="Scale of injected defects; 0 for none.")] = 1.0,
+) -> None:
+    """Write the sample city's deliveries for a range of months, with realistic defects."""
+    from citydw.demo.generate import generate
+    from citydw.settings import get_settings
+
+    target = out or get_settings().drop_root
+    files = generate(target, parse_month(first), parse_month(last), seed=seed, defect_rate=defect_rate)
+    typer.echo(f"wrote {len(files)} files under {target}")
+
+
+@app.command()
+def ingest(
+    month: Month,
+    dataset: Annotated[list[str] | None, typer.Option(help="DEPT.DATASET; repeat for several; default all.")] = None,
+    file: Annotated[str | None, typer.Option(help="Take this file (path or URL) instead of fetching.")] = None,
+) -> None:
+    """Fetch (or take the given file), archive, parse, validate and load; one line per dataset."""
+    from citydw.orchestration import ingest_month
+
+    try:
+        results = ingest_month(month, datasets=dataset, file=file)
+    except (ValueError, KeyError) as error:
+        _fail(str(error))
+    for result in results:
+        typer.echo(result.summary())
+        shown = result.problems[:10]
+        for problem in shown:
+            typer.echo(f"    {problem.describe()}")
+        if len(result.problems) > len(shown):
+            typer.echo(f"    … {len(result.problems) - len(shown)} more in meta.quarantine / meta.validation_results")
+    if any(r.status == "error" for r in results):
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def build(full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models from scratch.")] = False) -> None:
+    """dbt build of the warehouse: seeds, models, snapshots and their tests."""
+    from citydw.transform import build as dbt_build
+
+    result = dbt_build(full_refresh=full_refresh)
+    typer.echo(result.summary())
+    for failure in result.failures:
+        typer.echo(f"    {failure}", err=True)
+    if not result.success:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def run(
+    month: Month,
+    to: Annotated[str | None, typer.Option("--to", help="Last month of a range, YYYY-MM.")] = None,
+) -> None:
+    """Run the monthly Airflow DAG in-process for a month (or each month of a range, in order)."""
+    from citydw import airflow_local
+
+    months = month_range(parse_month(month), parse_month(to)) if to else [parse_month(month)]
+    failed = []
+    for report_month in months:
+        state = airflow_local.run_month(report_month)
+        typer.echo(f"citydw_monthly {report_month:%Y-%m}: {state}")
+        if state != "success":
+            failed.append(report_month)
+    if failed:
+        _fail(f"runs that did not succeed: {', '.join(f'{m:%Y-%m}' for m in failed)}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,68 @@
+"""What the DAG tasks and the CLI call: small functions with small results.
+
+Airflow tasks pass only strings and dicts between them; everything heavy
+(pandas, GX, dbt) is imported here, inside the task's process, never when
+a DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from citydw.months import parse_month, previous_month
+from citydw.pipeline import Context, IngestResult, ingest
+from citydw.sources.filedrop import candidate_from_file
+
+log = logging.getLogger(__name__)
+
+
+def report_month_for_run(month_param: str | None, logical_date: datetime | None) -> str:
+    """The month a run reports on: the ``month`` param if given, else the month before the run's date.
+
+    A scheduled run on 12 August reports on July. A manual ``airflow dags
+    test`` run has a zero-length data interval, so the interval cannot be
+    used; the logical date and the param can.
+    """
+    if month_param:
+        return f"{parse_month(month_param):%Y-%m}"
+    if logical_date is None:
+        raise ValueError("a run needs either a 'month' param (YYYY-MM) or a logical date")
+    return f"{previous_month(logical_date):%Y-%m}"
+
+
+def datasets_for_month(month: str, only: list[str] | None = None) -> list[str]:
+    """Dataset ids to ingest for ``month``: every monthly dataset of the registry, or ``only``."""
+    context = Context.load()
+    if only:
+        return [context.registry.dataset(d).id for d in only]
+    return [d.id for d in context.registry.datasets.values() if d.frequency == "monthly"]
+
+
+def ingest_dataset(dataset_id: str, month: str, file: str | None = None, url: str | None = None) -> IngestResult:
+    """Ingest one dataset for one month; a delivery problem is a result, not an exception."""
+    from citydw.warehouse.connect import connect
+
+    context = Context.load()
+    spec = context.registry.dataset(dataset_id)
+    candidates = [candidate_from_file(file)] if file else None
+    with connect(url, autocommit=True) as conn:
+        return ingest(conn, spec, parse_month(month), context, candidates)
+
+
+def ingest_month(
+    month: str, datasets: list[str] | None = None, file: str | None = None, url: str | None = None
+) -> list[IngestResult]:
+    """Ingest every dataset for ``month``; one dataset's failure never stops the others."""
+    if file and (not datasets or len(datasets) != 1):
+        raise ValueError("--file needs exactly one --dataset: which dataset is this file?")
+    results = []
+    for dataset_id in datasets_for_month(month, datasets):
+        try:
+            results.append(ingest_dataset(dataset_id, month, file=file, url=url))
+        except Exception as error:  # noqa: BLE001 - reported per dataset, the run goes on
+            log.exception("ingest of %s for %s failed", dataset_id, month)
+            results.append(
+                IngestResult(dataset=dataset_id, report_month=parse_month(month), status="error", reason=repr(error))
+            )
+    return results
