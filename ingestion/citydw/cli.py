@@ -81,6 +81,19 @@ def demo_generate(
     typer.echo(f"wrote {len(files)} files under {target}")
 
 
+@demo_app.command("summary")
+def demo_summary() -> None:
+    """Print what the warehouse holds, where the reports are, and how a BI tool connects."""
+    from citydw.settings import get_settings
+    from citydw.summary import render
+    from citydw.warehouse.connect import connect, prepare_warehouse, resolve_warehouse_url
+
+    settings = get_settings()
+    url = prepare_warehouse(resolve_warehouse_url(settings))
+    with connect(url) as conn:
+        typer.echo(render(conn, url, settings))
+
+
 @app.command()
 def ingest(
     month: Month,

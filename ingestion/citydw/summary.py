@@ -1,0 +1,60 @@
+"""What the warehouse holds now, in a few lines: for the end of ``make demo`` and for operators."""
+
+from __future__ import annotations
+
+import psycopg
+
+from citydw.settings import Settings
+
+
+def delivery_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
+    """(dataset, status, versions) over all months."""
+    return conn.execute(
+        "select dataset, status, count(*) from meta.deliveries group by 1, 2 order by 1, 2"
+    ).fetchall()
+
+
+def mart_counts(conn: psycopg.Connection) -> list[tuple[str, int, int | None]]:
+    """(mart, rows, distinct report months) for every table in ``marts``."""
+    tables = conn.execute(
+        """
+        select c.relname, exists (
+            select 1 from pg_attribute a
+            where a.attrelid = c.oid and a.attname = 'report_month' and not a.attisdropped)
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')
+        order by 1
+        """
+    ).fetchall()
+    counts = []
+    for name, has_month in tables:
+        months = "count(distinct report_month)" if has_month else "null"
+        rows, distinct_months = conn.execute(
+            psycopg.sql.SQL("select count(*), {months} from marts.{table}").format(
+                months=psycopg.sql.SQL(months), table=psycopg.sql.Identifier(name)
+            )
+        ).fetchone()
+        counts.append((name, rows, distinct_months))
+    return counts
+
+
+def render(conn: psycopg.Connection, url: str, settings: Settings) -> str:
+    from citydw.warehouse.connect import redact_url
+
+    lines = ["", "Deliveries (versions by status):"]
+    by_dataset: dict[str, list[str]] = {}
+    for dataset, status, count in delivery_counts(conn):
+        by_dataset.setdefault(dataset, []).append(f"{count} {status}")
+    lines += [f"  {dataset:<40} {', '.join(parts)}" for dataset, parts in by_dataset.items()]
+    lines += ["", "Marts:"]
+    for name, rows, months in mart_counts(conn):
+        span = f", {months} months" if months is not None else ""
+        lines.append(f"  marts.{name:<40} {rows:>7} rows{span}")
+    lines += [
+        "",
+        f"Reports:     {settings.reports_dir}/YYYY-MM/",
+        f"Warehouse:   {redact_url(url)}",
+        f"BI tools:    {url}",
+        "             (host, port, database, user and password as in that URL; `citydw warehouse url` prints it)",
+    ]
+    return "\n".join(lines)
