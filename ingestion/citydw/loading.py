@@ -42,37 +42,52 @@ def raw_table(spec: DatasetSpec) -> sql.Composed:
 
 
 def ensure_raw_table(conn: psycopg.Connection, spec: DatasetSpec) -> None:
-    """Create the dataset's raw table from the registry, adding fields the registry gained since."""
+    """Create the dataset's raw table from the registry, adding fields the registry gained since.
+
+    DDL is issued only when something is missing: ALTER TABLE takes an
+    exclusive lock even when it changes nothing, and BI queries and other
+    months' loads should not queue behind a no-op.
+    """
     table = raw_table(spec)
-    conn.execute(
-        sql.SQL(
-            """
-            create table if not exists {table} (
-                report_month date not null,
-                delivery_id bigint not null references meta.deliveries (delivery_id),
-                source_row integer,
-                loaded_at timestamptz not null default now()
+    existing = {
+        row[0]
+        for row in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = %s",
+            (spec.raw_table,),
+        )
+    }
+    if not existing:
+        conn.execute(
+            sql.SQL(
+                """
+                create table if not exists {table} (
+                    report_month date not null,
+                    delivery_id bigint not null references meta.deliveries (delivery_id),
+                    source_row integer,
+                    loaded_at timestamptz not null default now()
+                )
+                """
+            ).format(table=table)
+        )
+        conn.execute(
+            sql.SQL("create index if not exists {index} on {table} (report_month)").format(
+                index=sql.Identifier(f"{spec.raw_table}__report_month"), table=table
             )
-            """
-        ).format(table=table)
-    )
+        )
+        conn.execute(
+            sql.SQL("comment on table {table} is {comment}").format(
+                table=table,
+                comment=sql.Literal(f"{spec.title} ({spec.id}): the accepted version of each month's delivery."),
+            )
+        )
     for field in spec.fields:
+        if field.field in existing:
+            continue
         conn.execute(
             sql.SQL("alter table {table} add column if not exists {column} {type}").format(
                 table=table, column=sql.Identifier(field.field), type=sql.SQL(field.postgres_type)
             )
         )
-    conn.execute(
-        sql.SQL("create index if not exists {index} on {table} (report_month)").format(
-            index=sql.Identifier(f"{spec.raw_table}__report_month"), table=table
-        )
-    )
-    conn.execute(
-        sql.SQL("comment on table {table} is {comment}").format(
-            table=table,
-            comment=sql.Literal(f"{spec.title} ({spec.id}): the accepted version of each month's delivery."),
-        )
-    )
 
 
 def to_arrow(frame: pd.DataFrame, spec: DatasetSpec, report_month: date, delivery_id: int) -> pa.Table:

@@ -36,12 +36,25 @@ def dbt_environment(url: str) -> dict[str, str]:
     }
 
 
+def ensure_raw_tables(url: str, settings: Settings) -> None:
+    """Create every registered dataset's raw table, so dbt's sources exist before the first delivery."""
+    from citydw.loading import ensure_raw_table
+    from citydw.registry import load_registry
+    from citydw.warehouse.connect import connect
+
+    registry = load_registry(settings.registry_path)
+    with connect(url) as conn, conn.transaction():
+        for spec in registry.datasets.values():
+            ensure_raw_table(conn, spec)
+
+
 def run_dbt(args: list[str], url: str | None = None, settings: Settings | None = None) -> BuildResult:
     """Run one dbt command (``["build"]``, ``["source", "freshness"]`` …) against the warehouse."""
     from citydw.warehouse.connect import prepare_warehouse, resolve_warehouse_url
 
     settings = settings or get_settings()
     url = prepare_warehouse(url or resolve_warehouse_url(settings))
+    ensure_raw_tables(url, settings)
     os.environ.update(dbt_environment(url))
     project = settings.dbt_project_path
 
