@@ -1,0 +1,99 @@
+"""Fixtures shared by the whole suite: a real PostgreSQL, one fresh database per test.
+
+Tests run against ``CITYDW_TEST_WAREHOUSE_URL`` when it is set (a CI service
+container, a developer's server), else against an embedded server started
+once per session (once per xdist worker) in a temporary home on a free port.
+Each test that asks for ``warehouse_url`` gets its own empty, migrated
+database, copied from a template migrated once, and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from citydw.settings import get_settings
+from citydw.warehouse import EmbeddedWarehouse, WarehousePortInUseError, prepare_warehouse, url_with_database
+from psycopg import sql
+
+
+def find_free_port() -> int:
+    """A TCP port nobody listens on right now on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """Call it for a TCP port that is free at that moment."""
+    return find_free_port
+
+
+@pytest.fixture(scope="session")
+def warehouse_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL of a real PostgreSQL server whose user may create databases."""
+    external = os.environ.get("CITYDW_TEST_WAREHOUSE_URL")
+    if external:
+        yield external
+        return
+    home = tmp_path_factory.mktemp("warehouse-home")
+    # Another process may grab the free port before postgres binds it; try again.
+    for attempt in range(3):
+        # Not durable: test databases are thrown away, and fsync is most of their cost.
+        server = EmbeddedWarehouse(home, port=find_free_port(), durable=False)
+        try:
+            url = server.up()
+            break
+        except WarehousePortInUseError:
+            if attempt == 2:
+                raise
+    try:
+        yield url
+    finally:
+        server.down()
+
+
+@pytest.fixture(scope="session")
+def warehouse_template(warehouse_server_url: str) -> Iterator[str]:
+    """Name of a migrated database that each test's database is copied from."""
+    name = f"citydw_test_template_{uuid.uuid4().hex[:8]}"
+    prepare_warehouse(url_with_database(warehouse_server_url, name))
+    yield name
+    _drop_database(warehouse_server_url, name)
+
+
+@pytest.fixture
+def warehouse_url(warehouse_server_url: str, warehouse_template: str) -> Iterator[str]:
+    """A fresh migrated database for this test, also set as CITYDW_WAREHOUSE_URL."""
+    name = f"citydw_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(warehouse_server_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(warehouse_template))
+        )
+    url = url_with_database(warehouse_server_url, name)
+    # Copied from a migrated template, so this only checks the history.
+    prepare_warehouse(url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CITYDW_WAREHOUSE_URL", url)
+        get_settings.cache_clear()
+        yield url
+    get_settings.cache_clear()
+    _drop_database(warehouse_server_url, name)
+
+
+@pytest.fixture
+def db(warehouse_url: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to this test's database."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        yield conn
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        # FORCE: a connection the test forgot to close must not leave the database behind.
+        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
