@@ -97,3 +97,16 @@ def _drop_database(server_url: str, name: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as admin:
         # FORCE: a connection the test forgot to close must not leave the database behind.
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(autouse=True)
+def citydw_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[os.PathLike]:
+    """Every test works in its own CITYDW_HOME (archive, drop, reports), never in the repo's .citydw/."""
+    home = tmp_path_factory.mktemp("citydw-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CITYDW_HOME", str(home))
+        for variable in ("CITYDW_DROP_URL", "CITYDW_ARCHIVE_URL"):
+            patch.delenv(variable, raising=False)
+        get_settings.cache_clear()
+        yield home
+    get_settings.cache_clear()
