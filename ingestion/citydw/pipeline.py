@@ -21,7 +21,7 @@ from citydw.city import City, load_city
 from citydw.parsing.model import SOURCE_ROW, DeliveryUnreadable, ParsedDelivery
 from citydw.registry import DatasetSpec, Registry, load_registry
 from citydw.settings import Settings, get_settings
-from citydw.sources import Candidate
+from citydw.sources import Candidate, SourceError
 from citydw.validation.runner import ValidationOutcome
 
 log = logging.getLogger(__name__)
@@ -102,11 +102,14 @@ class Context:
 
 
 def fetch_candidates(spec: DatasetSpec, month: date, context: Context) -> list[Candidate]:
+    """The files offered for ``spec`` and ``month`` by its channel's source adapter."""
+    if spec.channel.kind == "api":
+        from citydw.sources import api
+
+        return api.list_candidates(spec, context.settings, month)
     from citydw.sources import filedrop
 
-    if spec.channel.kind == "file":
-        return filedrop.list_candidates(spec, context.settings.drop_root, month)
-    raise NotImplementedError(f"{spec.id}: channel {spec.channel.kind!r} has no source adapter yet")
+    return filedrop.list_candidates(spec, context.settings.drop_root, month)
 
 
 def ingest(
@@ -118,7 +121,12 @@ def ingest(
 ) -> IngestResult:
     """Ingest every new version of ``spec``'s delivery for ``month``; report the last one handled."""
     if candidates is None:
-        candidates = fetch_candidates(spec, month, context)
+        try:
+            candidates = fetch_candidates(spec, month, context)
+        except SourceError as error:
+            with conn.transaction():
+                deliveries.record_fetch_attempt(conn, spec.id, month, "error", str(error))
+            return IngestResult(dataset=spec.id, report_month=month, status="error", reason=str(error))
     with conn.transaction():
         deliveries.record_fetch_attempt(
             conn, spec.id, month, "found" if candidates else "missing", f"{len(candidates)} file(s)"

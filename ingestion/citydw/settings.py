@@ -6,16 +6,31 @@ on; nothing else in the package reads ``os.environ`` for configuration.
 
 from __future__ import annotations
 
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The package is installed editable from ``ingestion/``, so the repository
 # root is two levels above this file; a deployment that installs the package
 # elsewhere sets CITYDW_PROJECT_DIR instead.
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+
+_DEPARTMENT_VARIABLE = re.compile(r"^CITYDW_API_(?P<department>[A-Z][A-Z0-9_]*)_(?P<what>URL|TOKEN)$", re.IGNORECASE)
+
+
+def _department_variables(what: str) -> dict[str, str]:
+    """``CITYDW_API_<DEPT>_<WHAT>`` variables by department code: one variable per department,
+    because departments are registry data, not settings fields."""
+    found = {}
+    for name, value in os.environ.items():
+        match = _DEPARTMENT_VARIABLE.match(name)
+        if match and match["what"].upper() == what and value.strip():
+            found[match["department"].lower()] = value.strip()
+    return found
 
 
 class Settings(BaseSettings):
@@ -38,6 +53,22 @@ class Settings(BaseSettings):
         default=None, description="fsspec URL of the content-addressed archive; default <home>/archive."
     )
     timezone: str = "Asia/Shanghai"
+    # Department APIs. Inside Airflow the connection ``citydw_api_<dept>`` may
+    # give either instead (see citydw.sources.api.resolve_access).
+    api_urls: dict[str, str] = Field(
+        default_factory=lambda: _department_variables("URL"),
+        description="Base URL of each department's API by department code, from CITYDW_API_<DEPT>_URL.",
+    )
+    api_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {dept: SecretStr(v) for dept, v in _department_variables("TOKEN").items()},
+        description="Bearer token of each department's API by department code, from CITYDW_API_<DEPT>_TOKEN.",
+    )
+    api_connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a department API to accept.")
+    api_read_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for a page once connected.")
+    api_retries: int = Field(default=4, ge=0, description="Retries of a page on timeouts, 429 and 5xx answers.")
+    demo_api_token: SecretStr | None = Field(
+        default=None, description="Token the demo API server (citydw demo serve) requires; never a real one."
+    )
 
     @property
     def home_dir(self) -> Path:

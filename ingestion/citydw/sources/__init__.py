@@ -19,3 +19,11 @@ class Candidate:
     source_uri: str
     received_at: datetime
     read: Callable[[], bytes]
+
+
+class SourceError(Exception):
+    """A delivery could not be fetched (server down, bad answer, not configured); says what to check.
+
+    Unlike a missing delivery, this is worth retrying: the ingest task fails
+    and Airflow retries it.
+    """
