@@ -30,7 +30,7 @@ $(INSTALLED): requirements/constraints.txt ingestion/pyproject.toml
 demo: install ## The sample city's year 2022 through the real DAGs; prints where the marts and reports are
 	$(CITYDW) warehouse up
 	$(CITYDW) demo generate --from $(DEMO_FROM) --to $(DEMO_TO)
-	$(CITYDW) run --month $(DEMO_FROM) --to $(DEMO_TO)
+	$(CITYDW) demo run --from $(DEMO_FROM) --to $(DEMO_TO)
 	$(CITYDW) demo summary
 
 test: install ## The whole test suite against a real PostgreSQL (started by the tests)

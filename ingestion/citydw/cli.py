@@ -81,6 +81,36 @@ def demo_generate(
     typer.echo(f"wrote {len(files)} files under {target}")
 
 
+@demo_app.command("run")
+def demo_run(
+    first: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")] = "2022-01",
+    last: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")] = "2022-12",
+) -> None:
+    """Run the monthly DAG for each month of the sample year, with the departments' APIs served locally."""
+    from citydw.demo.run import run_months
+
+    states = run_months(month_range(parse_month(first), parse_month(last)))
+    for month, state in states.items():
+        typer.echo(f"citydw_monthly {month:%Y-%m}: {state}")
+    failed = [f"{m:%Y-%m}" for m, state in states.items() if state != "success"]
+    if failed:
+        _fail(f"runs that did not succeed: {', '.join(failed)}")
+
+
+@demo_app.command("serve")
+def demo_serve(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8765,
+) -> None:
+    """Serve the generated API departments' feeds until interrupted (token: CITYDW_DEMO_API_TOKEN)."""
+    from pathlib import Path
+
+    from citydw.demo.api_server import run_forever
+    from citydw.demo.run import API_FOLDER
+    from citydw.settings import get_settings
+
+    run_forever(Path(get_settings().drop_root) / API_FOLDER, port=port)
+
+
 @demo_app.command("summary")
 def demo_summary() -> None:
     """Print what the warehouse holds, where the reports are, and how a BI tool connects."""

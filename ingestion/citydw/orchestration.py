@@ -32,11 +32,15 @@ def report_month_for_run(month_param: str | None, logical_date: datetime | None)
 
 
 def datasets_for_month(month: str, only: list[str] | None = None) -> list[str]:
-    """Dataset ids to ingest for ``month``: every monthly dataset of the registry, or ``only``."""
+    """Dataset ids a run for ``month`` ingests: every dataset of the registry, or ``only``.
+
+    Yearly reference data is looked for in every run (for the year before, see
+    ``DatasetSpec.period_for``): once it has arrived, the same bytes are a no-op.
+    """
     context = Context.load()
     if only:
         return [context.registry.dataset(d).id for d in only]
-    return [d.id for d in context.registry.datasets.values() if d.frequency == "monthly"]
+    return list(context.registry.datasets)
 
 
 def ingest_dataset(dataset_id: str, month: str, file: str | None = None, url: str | None = None) -> IngestResult:
@@ -47,7 +51,7 @@ def ingest_dataset(dataset_id: str, month: str, file: str | None = None, url: st
     spec = context.registry.dataset(dataset_id)
     candidates = [candidate_from_file(file)] if file else None
     with connect(url, autocommit=True) as conn:
-        return ingest(conn, spec, parse_month(month), context, candidates)
+        return ingest(conn, spec, spec.period_for(parse_month(month)), context, candidates)
 
 
 def ingest_month(

@@ -11,6 +11,7 @@ dataset is a registry entry, a suite and a staging model: no package code.
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -121,6 +122,45 @@ class Contact(_Frozen):
     wecom: str | None = None
 
 
+AlertChannel = Literal["email", "wecom", "dingtalk", "slack", "webhook"]
+
+
+class AlertRoute(_Frozen):
+    """One way a department's alerts reach people (see citydw.alerts).
+
+    An e-mail route lists who gets it: ``contacts`` (every contact with an
+    e-mail), a contact's name, or an address; the SMTP server comes from
+    settings. A chat or webhook route names where its secret lives, never the
+    secret: ``secret_env``, a ``CITYDW_ALERT_…`` variable holding the bot key
+    or the whole Apprise URL, and/or ``airflow_conn_id``, an Airflow connection
+    whose password (or ``extra.url``) holds it, asked only when the variable
+    is unset. ``name`` is what ``meta.alerts.recipient`` records for it.
+    """
+
+    channel: AlertChannel
+    to: tuple[str, ...] = ()
+    name: str | None = None
+    secret_env: str | None = Field(default=None, pattern=r"^CITYDW_ALERT_[A-Z0-9_]+$")
+    airflow_conn_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+
+    @model_validator(mode="after")
+    def _says_where_it_goes(self) -> AlertRoute:
+        if self.channel == "email":
+            if not self.to:
+                raise ValueError("an email alert route needs `to`: [contacts], a contact's name or an address")
+            if self.secret_env or self.airflow_conn_id:
+                raise ValueError("an email alert route takes no secret: the SMTP server comes from CITYDW_SMTP_*")
+        else:
+            if self.to:
+                raise ValueError(f"a {self.channel} alert route has no `to`; it posts to the group its key names")
+            if not (self.secret_env or self.airflow_conn_id):
+                raise ValueError(
+                    f"a {self.channel} alert route needs secret_env (a CITYDW_ALERT_… variable) "
+                    "or airflow_conn_id naming where its key or URL is kept"
+                )
+        return self
+
+
 class DatasetSpec(_Frozen):
     department: str
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -139,6 +179,13 @@ class DatasetSpec(_Frozen):
     def id(self) -> str:
         """``department.dataset``, the name operators and reports use."""
         return f"{self.department}.{self.name}"
+
+    def period_for(self, run_month: date) -> date:
+        """The period a run for ``run_month`` ingests: that month, or for yearly reference data
+        the year before (delivered by 31 March), stored as its 1 January."""
+        if self.frequency == "yearly":
+            return date(run_month.year - 1, 1, 1)
+        return date(run_month.year, run_month.month, 1)
 
     @property
     def raw_table(self) -> str:
@@ -184,6 +231,7 @@ class Department(_Frozen):
     name_en: str
     contacts: tuple[Contact, ...] = ()
     datasets: tuple[DatasetSpec, ...]
+    alerts: tuple[AlertRoute, ...] = Field(default=(), description="Where the department's alerts go.")
 
 
 class Registry:
