@@ -1,0 +1,260 @@
+"""Reading an Excel workbook (.xlsx, or a legacy .xls) with calamine.
+
+Before calamine sees an .xlsx, the zip container is checked: a file that is
+not a workbook, a truncated upload and a zip bomb are rejected with a message
+that names the file, instead of a crash or a process that eats the server's
+memory. The sheet to read is the first one (visible sheets first) whose first
+rows hold the template's header; its cells become text and go through the
+shared layout and value rules of :mod:`citydw.parsing.grid`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from collections.abc import Iterator
+
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from citydw.city import City
+from citydw.parsing import grid
+from citydw.parsing.model import DeliveryUnreadable, ParsedDelivery
+from citydw.parsing.values import cell_text
+from citydw.registry import DatasetSpec
+
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+"""Largest total size of an .xlsx's unpacked parts; a monthly report is a few MB."""
+
+MAX_RATIO = 1000
+"""Largest compression ratio of a part over 1 MiB: sheet XML packs 10–100×, a bomb 1000×."""
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # legacy .xls, and any password-protected workbook
+
+Cell = int | float | str | bool | dt.time | dt.date | dt.datetime | dt.timedelta
+"""A cell as calamine returns it."""
+
+_MIB = 1024 * 1024
+_CHUNK = _MIB
+
+
+def is_workbook(data: bytes) -> bool:
+    """Whether ``data`` starts like an Excel workbook (zip container or legacy OLE file)."""
+    return data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC)
+
+
+def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
+    """Read a department's workbook into canonical rows (see :class:`ParsedDelivery`)."""
+    if not data:
+        raise DeliveryUnreadable(f"{file_name}：文件为空（0字节）。请重新导出后报送。")
+    if data.startswith(ZIP_MAGIC):
+        check_zip(data, file_name)
+    elif not data.startswith(OLE_MAGIC):
+        raise DeliveryUnreadable(
+            f"{file_name}：不是有效的Excel文件（{_looks_like(data)}）。请在Excel中填写模板，另存为.xlsx后报送。"
+        )
+    workbook = _open(data, file_name)
+    with workbook:
+        searched: list[str] = []
+        for name in _sheet_order(workbook):
+            cells = _sheet_cells(workbook, name, file_name)
+            if not any(any(cell != "" for cell in row) for row in cells[: grid.HEAD_ROWS]):
+                continue
+            searched.append(name)
+            rows = [[cell_text(cell) for cell in row] for row in cells]
+            layout = grid.find_layout(rows, spec, file_name)
+            if layout is None:
+                continue
+            if data.startswith(ZIP_MAGIC):
+                _show_percent_cells(rows, cells, layout, spec, data, name)
+            body = grid.grid_from_rows(rows[layout.data_start :], layout.data_start + 1, layout.width)
+            return grid.deliver(body, layout, spec, city, file_name, sheet=name)
+    if not searched:
+        raise DeliveryUnreadable(f"{file_name}：工作簿中没有数据（所有工作表都是空的）。请填写模板后重新报送。")
+    raise grid.no_header(file_name, spec, f"（已查找工作表：{'、'.join(searched)}）")
+
+
+# --- the container --------------------------------------------------------------
+
+
+def check_zip(data: bytes, file_name: str) -> None:
+    """Reject a truncated or corrupt .xlsx, a zip that is not a workbook, and a zip bomb.
+
+    The declared sizes are checked first (cheap, and enough for an honest
+    bomb); then every part is inflated in chunks and counted, which also
+    verifies the CRCs, so a header that lies about its size or a damaged
+    part is caught here rather than inside the Excel parser.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _damaged(file_name) from None
+    with archive:
+        parts = archive.infolist()
+        declared = sum(part.file_size for part in parts)
+        packed_too_hard = [
+            part.filename
+            for part in parts
+            if part.file_size > _MIB and part.file_size > MAX_RATIO * max(part.compress_size, 1)
+        ]
+        if declared > MAX_UNPACKED_BYTES or packed_too_hard:
+            raise _bomb(file_name)
+        names = {part.filename for part in parts}
+        if not any(name.startswith("xl/") for name in names) and "content.xml" not in names:
+            raise DeliveryUnreadable(
+                f"{file_name}：不是有效的Excel文件（是一个压缩包，但里面没有工作表）。请另存为.xlsx后报送。"
+            )
+        unpacked = 0
+        try:
+            for part in parts:
+                with archive.open(part) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        unpacked += len(chunk)
+                        if unpacked > MAX_UNPACKED_BYTES:
+                            raise _bomb(file_name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
+            raise _damaged(file_name) from None
+
+
+def _damaged(file_name: str) -> DeliveryUnreadable:
+    return DeliveryUnreadable(
+        f"{file_name}：Excel文件已损坏或不完整（可能是上传中断），无法读取。请重新导出并报送完整的文件。"
+    )
+
+
+def _bomb(file_name: str) -> DeliveryUnreadable:
+    return DeliveryUnreadable(
+        f"{file_name}：文件解压后超过{MAX_UNPACKED_BYTES // _MIB} MB或压缩比异常（疑似压缩炸弹），已拒收。"
+        "月报只应有几百行；请删除多余的工作表和空白行列后重新报送。"
+    )
+
+
+def _looks_like(data: bytes) -> str:
+    """What a file that is not a workbook seems to be, to help the clerk find the right one."""
+    head = data[:512].lstrip()
+    if head.startswith(b"%PDF"):
+        return "看起来是PDF文件"
+    if head[:1] == b"<":
+        return "看起来是网页(HTML/XML)文件，常见于从业务系统“导出Excel”得到的文件"
+    if b"\x00" not in head:
+        return "看起来是文本文件，例如改了扩展名的CSV"
+    return "文件格式无法识别"
+
+
+def _open(data: bytes, file_name: str) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as error:  # calamine raises several error types for one fact: cannot open
+        raise DeliveryUnreadable(
+            f"{file_name}：Excel文件无法打开（可能设有密码，或已损坏：{type(error).__name__}）。"
+            "请去除密码、重新另存为.xlsx后报送。"
+        ) from error
+
+
+# --- sheets -----------------------------------------------------------------------
+
+
+def _sheet_order(workbook: CalamineWorkbook) -> Iterator[str]:
+    """Worksheets, visible ones first, each group in workbook order."""
+    sheets = [meta for meta in workbook.sheets_metadata if meta.typ == SheetTypeEnum.WorkSheet]
+    yield from (meta.name for meta in sheets if meta.visible == SheetVisibleEnum.Visible)
+    yield from (meta.name for meta in sheets if meta.visible != SheetVisibleEnum.Visible)
+
+
+def _sheet_cells(workbook: CalamineWorkbook, name: str, file_name: str) -> list[list[Cell]]:
+    """The sheet's cells from A1 (row i is Excel row i + 1), as calamine types them."""
+    try:
+        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as error:
+        raise DeliveryUnreadable(
+            f"{file_name}：工作表“{name}”已损坏，无法读取（{type(error).__name__}）。请重新导出并报送。"
+        ) from error
+
+
+# --- cells formatted as a percentage -------------------------------------------------
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_PERCENT_FORMAT_IDS = frozenset({9, 10})  # Excel's built-in "0%" and "0.00%"
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _show_percent_cells(
+    rows: list[list[str]], cells: list[list[Cell]], layout: grid.Layout, spec: DatasetSpec, data: bytes, sheet: str
+) -> None:
+    """Write percent-formatted numbers of percent fields as the clerk sees them (0.852 → "85.2%").
+
+    Excel stores "85.2%" as 0.852 and calamine does not say how a cell is
+    formatted, so the formats are read from the workbook's styles. Only
+    percent fields are touched, and only when the template has one.
+    """
+    columns = {layout.columns[f.field] for f in spec.fields if f.type == "percent" and f.field in layout.columns}
+    if not columns:
+        return
+    for row, column in percent_cells(data, sheet):
+        if column in columns and row < len(cells) and isinstance(cells[row][column], float):
+            rows[row][column] = cell_text(cells[row][column], as_percent=True)
+
+
+def percent_cells(data: bytes, sheet: str) -> set[tuple[int, int]]:
+    """0-based (row, column) of the numeric cells of ``sheet`` formatted as a percentage."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        styles = _percent_styles(archive)
+        path = _sheet_path(archive, sheet)
+        if not styles or path is None:
+            return set()
+        found = set()
+        with archive.open(path) as stream:
+            for _, element in ET.iterparse(stream):
+                if element.tag != f"{_MAIN_NS}c":
+                    continue
+                style, ref = element.get("s"), _CELL_REF.match(element.get("r") or "")
+                if style and int(style) in styles and element.get("t") in (None, "n") and ref:
+                    found.add((int(ref.group(2)) - 1, _column_index(ref.group(1))))
+                element.clear()
+        return found
+
+
+def _percent_styles(archive: zipfile.ZipFile) -> set[int]:
+    """Indices of the cell styles whose number format shows a percentage."""
+    try:
+        root = ET.fromstring(archive.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    custom = {int(fmt.get("numFmtId", "-1")): fmt.get("formatCode", "") for fmt in root.iter(f"{_MAIN_NS}numFmt")}
+    percent_ids = set(_PERCENT_FORMAT_IDS)
+    for format_id, code in custom.items():
+        if "%" in re.sub(r'"[^"]*"|\\.', "", code):  # a % that is not quoted or escaped
+            percent_ids.add(format_id)
+    cell_styles = root.find(f"{_MAIN_NS}cellXfs")
+    if cell_styles is None:
+        return set()
+    return {
+        index
+        for index, style in enumerate(cell_styles.findall(f"{_MAIN_NS}xf"))
+        if int(style.get("numFmtId", "0")) in percent_ids
+    }
+
+
+def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The part holding the sheet named ``sheet``, via the workbook's relationships."""
+    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    relation = next((s.get(f"{_REL_NS}id") for s in workbook.iter(f"{_MAIN_NS}sheet") if s.get("name") == sheet), None)
+    relations = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for entry in relations.iter(f"{_PACKAGE_REL_NS}Relationship"):
+        if entry.get("Id") == relation:
+            target = entry.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
