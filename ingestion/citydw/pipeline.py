@@ -128,6 +128,8 @@ def ingest(
                 deliveries.record_fetch_attempt(conn, spec.id, month, "error", str(error))
             return IngestResult(dataset=spec.id, report_month=month, status="error", reason=str(error))
     with conn.transaction():
+        # The raw table exists as soon as a dataset is looked for, delivered or not.
+        loading.ensure_raw_table(conn, spec)
         deliveries.record_fetch_attempt(
             conn, spec.id, month, "found" if candidates else "missing", f"{len(candidates)} file(s)"
         )
@@ -162,6 +164,7 @@ def ingest_candidate(
         return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
     outcome = _validate(parsed, spec, month, context)
+    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
     problems = _row_problems(parsed, outcome)
     quarantined_rows = {p.source_row for p in problems if p.source_row is not None}
     rows_received = len(parsed.frame)
@@ -195,11 +198,37 @@ def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> P
 
 
 def _validate(parsed: ParsedDelivery, spec: DatasetSpec, month: date, context: Context) -> ValidationOutcome:
+    import citydw.quality.expectations  # noqa: F401 - registers the rule pack's GX expectations
     from citydw.validation.runner import validate
     from citydw.validation.suites import load_suite
 
     suite = load_suite(spec, context.settings.expectations_path)
     return validate(parsed, suite, report_month=month, city=context.city)
+
+
+# --- citydw.quality: the rule pack's dataset rules (previous month, total row) ---------------
+
+
+def _with_dataset_rules(
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    parsed: ParsedDelivery,
+    outcome: ValidationOutcome,
+    context: Context,
+) -> ValidationOutcome:
+    """The suite's results plus those of the dataset rules its ``meta.citydw_checks`` declares."""
+    from citydw.quality.checks import check_delivery, suite_checks
+    from citydw.validation.suites import read_suite_document
+
+    checks = suite_checks(read_suite_document(context.settings.expectations_path / spec.suite_file))
+    if not checks:
+        return outcome
+    extra = check_delivery(conn, spec, month, parsed, checks)
+    return ValidationOutcome(suite_name=outcome.suite_name, rules=(*outcome.rules, *extra))
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def _blocking_reason(rule, parsed: ParsedDelivery) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from citydw.months import next_month
 from citydw.parsing.model import SOURCE_ROW, ParsedDelivery
 from citydw.validation.suites import Severity
 
@@ -76,6 +77,8 @@ def suite_parameters(report_month: date, city: City) -> dict[str, Any]:
     """Values suites refer to as ``{"$PARAMETER": name}``; known at run time only."""
     return {
         "report_month": [f"{report_month:%Y-%m}"],
+        # Last day of the month, as a datetime: GX compares date columns with datetimes.
+        "report_month_end": datetime.combine(next_month(report_month) - timedelta(days=1), time()),
         "report_year": report_month.year,
         "district_codes": city.district_codes,
         "province_city_codes": sorted(city.province_cities),
@@ -150,12 +153,12 @@ def _rule_result(expectation_result: Any, frame_columns: set[str]) -> RuleResult
     config = expectation_result.expectation_config
     columns = _columns_of(config.kwargs)
     meta = config.meta or {}
-    exception = expectation_result.exception_info or {}
-    if exception.get("raised_exception"):
+    error = _raised_exception(expectation_result.exception_info or {})
+    if error is not None:
         if any(c not in frame_columns for c in columns) and config.type != "expect_column_to_exist":
             # The column is absent: its existence rule already speaks for it.
             return None
-        raise RuntimeError(f"rule {config.type} on {columns} could not run: {exception.get('exception_message')}")
+        raise RuntimeError(f"rule {config.type} on {columns} could not run: {error}")
     details = expectation_result.result or {}
     failures = tuple(_row_failures(details.get("unexpected_index_list") or [], columns))
     return RuleResult(
@@ -171,6 +174,18 @@ def _rule_result(expectation_result: Any, frame_columns: set[str]) -> RuleResult
         sample=[t for t in (_text(v) for v in details.get("partial_unexpected_list") or []) if t is not None],
         failures=failures,
     )
+
+
+def _raised_exception(exception_info: dict) -> str | None:
+    """The message of an error GX caught while evaluating a rule, or None.
+
+    GX reports it either at the top level or, per metric, one level down.
+    """
+    entries = [exception_info, *(v for v in exception_info.values() if isinstance(v, dict))]
+    for entry in entries:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message") or "unknown error")
+    return None
 
 
 def _row_failures(index_list: list[dict], columns: list[str]) -> list[RowFailure]:
