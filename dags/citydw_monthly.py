@@ -6,7 +6,8 @@ the 5th-working-day due date with a margin for late files. Trigger it with
 ``citydw run --month YYYY-MM``, which runs this same DAG in-process.
 
 Shape: one mapped ``ingest`` task per dataset (a department's problem never
-blocks another's), then a single ``dbt build`` task. dbt runs as one task,
+blocks another's), then a single ``dbt build`` task that runs whatever the
+ingest tasks' outcome: the marts are built from what was accepted. dbt runs as one task,
 not one task per model (Cosmos): every dbt start costs seconds of fixed
 overhead, and the warehouse's models build in well under a minute together,
 so per-model tasks would multiply the cost without buying parallelism that
@@ -62,10 +63,16 @@ def citydw_monthly() -> None:
         for problem in result.problems[:20]:
             print("   ", problem.describe())
         if result.status == "error":
+            if not result.retryable:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                raise AirflowFailException(result.reason)
             raise RuntimeError(result.reason)
         return result.to_dict()
 
-    @task(outlets=[MARTS])
+    # The marts are built from whatever was accepted, even when a department's
+    # ingest failed: its failure is on its own task (and alerted), not on everyone's.
+    @task(outlets=[MARTS], trigger_rule="all_done")
     def build(month: str, results: list[dict]) -> dict:
         from citydw.transform import build as dbt_build
 

@@ -63,6 +63,7 @@ class IngestResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     reason: str | None = None
+    retryable: bool = True  # for status "error": whether trying again may help
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -126,7 +127,9 @@ def ingest(
         except SourceError as error:
             with conn.transaction():
                 deliveries.record_fetch_attempt(conn, spec.id, month, "error", str(error))
-            return IngestResult(dataset=spec.id, report_month=month, status="error", reason=str(error))
+            return IngestResult(
+                dataset=spec.id, report_month=month, status="error", reason=str(error), retryable=error.retryable
+            )
     with conn.transaction():
         # The raw table exists as soon as a dataset is looked for, delivered or not.
         loading.ensure_raw_table(conn, spec)

@@ -24,6 +24,8 @@ class Candidate:
 class SourceError(Exception):
     """A delivery could not be fetched (server down, bad answer, not configured); says what to check.
 
-    Unlike a missing delivery, this is worth retrying: the ingest task fails
-    and Airflow retries it.
+    Unlike a missing delivery, this fails the ingest task; Airflow retries it
+    unless ``retryable`` says a retry cannot help (a configuration error).
     """
+
+    retryable = True

@@ -43,7 +43,9 @@ SNIPPET_CHARS = 200
 
 
 class ApiNotConfigured(SourceError):
-    """No base URL or no token for a department's API."""
+    """No base URL or no token for a department's API: an operator must act, retrying won't help."""
+
+    retryable = False
 
 
 class _Transient(Exception):
