@@ -59,7 +59,10 @@ def drc_workbook(rows: list[dict[str, object]], month: date, *, omit: tuple[str,
         for column, header in enumerate(headers):
             key = "累计完成投资（万元）" if header.startswith(ytd_header) else header
             value = row.get(key)
-            if value is not None:
+            if isinstance(value, str):
+                # write_string: a text starting with "=" stays text, as a clerk's typed cell is.
+                sheet.write_string(3 + offset, column, value)
+            elif value is not None:
                 sheet.write(3 + offset, column, value)
     sheet.write(3 + len(rows), 0, "合计")
     workbook.close()
