@@ -160,7 +160,7 @@ def test_water_uses_the_drc_template_and_transport_its_fields() -> None:
         ("housing.drainage_zones", "完成比例（%）", "completion_pct", "%"),
         ("housing.renovation_projects", "户数（户）", "households", None),
         ("urban_mgmt.parking_lots", "泊位数（个）", "spaces", None),
-        ("stats.population", "常住人口（人）", "residents", None),
+        ("stats.population", "常住人口（人）", "residents", "人"),
         ("stats.population", "3～5岁人口", "residents_3_5", None),
     ],
 )
