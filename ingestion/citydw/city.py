@@ -59,7 +59,9 @@ class City:
         if text is None:
             return None
         folded = _fold(str(text))
-        return self._lookup.get(folded) or self._lookup.get(folded.removeprefix(self.name).removeprefix(self.short_name))
+        return self._lookup.get(folded) or self._lookup.get(
+            folded.removeprefix(self.name).removeprefix(self.short_name)
+        )
 
     @cached_property
     def _lookup(self) -> dict[str, str]:

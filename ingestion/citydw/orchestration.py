@@ -64,7 +64,7 @@ def ingest_month(
     for dataset_id in datasets_for_month(month, datasets):
         try:
             results.append(ingest_dataset(dataset_id, month, file=file, url=url))
-        except Exception as error:  # noqa: BLE001 - reported per dataset, the run goes on
+        except Exception as error:
             log.exception("ingest of %s for %s failed", dataset_id, month)
             results.append(
                 IngestResult(dataset=dataset_id, report_month=parse_month(month), status="error", reason=repr(error))

@@ -347,4 +347,3 @@ def _reject(
     result.rows_quarantined = len(rows_with_problems)
     log.warning("%s %s rejected: %s", spec_id, delivery.report_month, reason)
     return result
-

@@ -52,9 +52,7 @@ class FieldSpec(_Frozen):
 
     field: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Canonical field name, the raw column.")
     header: str | None = Field(default=None, description="Header as the template writes it, without unit.")
-    pattern: str | None = Field(
-        default=None, description="Regex for headers that vary by month, e.g. '1-7月累计…'."
-    )
+    pattern: str | None = Field(default=None, description="Regex for headers that vary by month, e.g. '1-7月累计…'.")
     key: str | None = Field(default=None, description="Key of the field in a JSON API record.")
     type: FieldType = "text"
     unit: str | None = Field(default=None, description="Canonical unit; deliveries in another unit are converted.")

@@ -9,9 +9,7 @@ from citydw.settings import Settings
 
 def delivery_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     """(dataset, status, versions) over all months."""
-    return conn.execute(
-        "select dataset, status, count(*) from meta.deliveries group by 1, 2 order by 1, 2"
-    ).fetchall()
+    return conn.execute("select dataset, status, count(*) from meta.deliveries group by 1, 2 order by 1, 2").fetchall()
 
 
 def mart_counts(conn: psycopg.Connection) -> list[tuple[str, int, int | None]]:

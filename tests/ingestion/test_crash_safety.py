@@ -11,6 +11,7 @@ from datetime import date
 
 import psycopg
 from builders import drc_project, drc_workbook
+
 from citydw.orchestration import ingest_dataset
 
 JULY = date(2022, 7, 1)

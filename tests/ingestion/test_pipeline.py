@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from builders import drc_project, drc_workbook
+
 from citydw.orchestration import ingest_dataset
 
 JULY = date(2022, 7, 1)
@@ -97,7 +98,9 @@ def test_a_report_without_project_code_is_rejected_and_changes_nothing(db, drop)
 
 
 def test_a_title_naming_another_month_is_rejected(db, drop):
-    result = ingest_dataset(DATASET, "2022-07", file=drop("june.xlsx", drc_workbook([drc_project(1)], date(2022, 6, 1))))
+    result = ingest_dataset(
+        DATASET, "2022-07", file=drop("june.xlsx", drc_workbook([drc_project(1)], date(2022, 6, 1)))
+    )
 
     assert result.status == "rejected"
     assert "月份" in result.reason and "2022-06" in result.reason
@@ -121,8 +124,18 @@ def test_bad_rows_are_quarantined_with_row_column_rule_and_value(db, drop):
         "select source_row, column_name, value, rule_id from meta.quarantine order by source_row, rule_id"
     ).fetchall()
     # Rows 4 and 5 of the sheet hold the duplicate code (header is row 3, data starts at row 4).
-    assert (5, "project_code", "2022-321002-48-01-000002", "expect_column_values_to_be_unique:project_code") in quarantined
-    assert (6, "project_code", "2022-321002-48-01-000002", "expect_column_values_to_be_unique:project_code") in quarantined
+    assert (
+        5,
+        "project_code",
+        "2022-321002-48-01-000002",
+        "expect_column_values_to_be_unique:project_code",
+    ) in quarantined
+    assert (
+        6,
+        "project_code",
+        "2022-321002-48-01-000002",
+        "expect_column_values_to_be_unique:project_code",
+    ) in quarantined
     assert (7, "total_investment", "-5.0", "expect_column_values_to_be_between:total_investment") in quarantined
     assert (8, "district", "南京市玄武区", "expect_column_values_to_be_in_set:district") in quarantined
     assert (9, "month_investment", "待核实", "parse.decimal") in quarantined

@@ -31,9 +31,7 @@ def demo_apis(settings: Settings) -> Iterator[dict[str, str]]:
     registry = load_registry(settings.registry_path)
     departments = sorted({s.department for s in registry.datasets.values() if s.channel.kind == "api"})
     token = secrets.token_urlsafe(24)
-    server, base_url = serve(
-        Path(settings.drop_root) / API_FOLDER, token=token, routes=routes_from_registry(registry)
-    )
+    server, base_url = serve(Path(settings.drop_root) / API_FOLDER, token=token, routes=routes_from_registry(registry))
     variables = {}
     for department in departments:
         variables[f"CITYDW_API_{department.upper()}_URL"] = f"{base_url}/{department}"
