@@ -27,9 +27,10 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from citydw.demo import messy
-from citydw.demo.manifest import Defect, DeliveryFile
+from citydw.demo.manifest import Defect
+from citydw.demo.orders import Order, Rendered
 from citydw.demo.world import ProjectMonth, World
-from citydw.registry import DatasetSpec, Department
+from citydw.registry import DatasetSpec
 
 DATASET = "drc.major_projects"
 
@@ -158,26 +159,22 @@ def columns(spec: DatasetSpec, layout: Layout, month: date) -> list[Column]:
     return result
 
 
-def render_major_projects(
-    world: World, department: Department, spec: DatasetSpec, month: date, *, defect_rate: float = 1.0
-) -> DeliveryFile:
-    """This month's 调度表 as the DRC delivers it."""
+def render_major_projects(world: World, order: Order) -> Rendered:
+    """This month's 调度表 as the DRC delivers it (``order.spec`` is the registry's DRC template)."""
+    assert order.spec is not None, "the DRC writer takes its headers from the registry's drc.major_projects"
+    month = order.month
     layout = choose_layout(world.rng(DATASET, "layout", month.isoformat()), month)
-    delivery = world.delivery(DATASET, month, spec.due.working_day or 5)
     records = _records(world, month, layout)
-    defects = _inject_defects(world.rng(DATASET, "defects", month.isoformat()), records, defect_rate)
+    defects = _inject_defects(world.rng(DATASET, "defects", month.isoformat()), records, order.defect_rate)
     sheet_title = title(world.city.name, month)
-    file_name = f"{layout.file_prefix}{sheet_title}.xlsx"
-    content, first_data_row = _workbook(world, department, spec, month, layout, records, delivery.delivered_at)
+    content, first_data_row = _workbook(
+        world, order, month, layout, records, order.delivered_at, drop_field=order.drop_field
+    )
     for defect in defects:
         defect["source_row"] = first_data_row + next(i for i, r in enumerate(records) if r is defect["record"])
-    return DeliveryFile(
-        dataset=DATASET,
-        month=f"{month:%Y-%m}",
-        file_name=file_name,
+    return Rendered(
+        file_name=f"{layout.file_prefix}{sheet_title}.xlsx",
         content=content,
-        delivered_at=delivery.delivered_at.isoformat(),
-        due_date=delivery.due_date.isoformat(),
         rows=len(records),
         defects=[
             Defect(
@@ -188,6 +185,7 @@ def render_major_projects(
                 source_row=d["source_row"],
                 field=d["field"],
                 value=d["value"],
+                row_key=d["record"]["project_code"],
             )
             for d in sorted(defects, key=lambda d: d["source_row"])
         ],
@@ -297,18 +295,20 @@ class _Formats:
 
 def _workbook(
     world: World,
-    department: Department,
-    spec: DatasetSpec,
+    order: Order,
     month: date,
     layout: Layout,
     records: list[dict[str, Any]],
     delivered_at: datetime,
+    *,
+    drop_field: str | None = None,
 ) -> tuple[bytes, int]:
     """The xlsx bytes, and the 1-based row of the first project row."""
+    assert order.spec is not None
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
-    contact = department.contacts[0] if department.contacts else None
-    unit_name = f"{world.city.name}{department.name.removeprefix('市')}"
+    contact = order.contact
+    unit_name = f"{world.city.name}{order.department_name.removeprefix('市')}"
     # A fixed creation time (the delivery's) keeps the bytes the same for a seed.
     book.set_properties(
         {
@@ -319,7 +319,7 @@ def _workbook(
     )
     formats = _Formats(book, layout)
     sheet = book.add_worksheet(layout.sheet_name)
-    cols = columns(spec, layout, month)
+    cols = [c for c in columns(order.spec, layout, month) if c.field is None or c.field != drop_field]
     last_col = len(cols) - 1
 
     row = 0

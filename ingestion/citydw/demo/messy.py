@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 from datetime import date
 
+from citydw.city import District
+
 _FULL_WIDTH = str.maketrans("0123456789.,-%", "０１２３４５６７８９．，－％")
 
 DATE_STYLES: tuple[str, ...] = ("iso", "slash", "cn_day", "dot_month", "cn_month", "excel")
@@ -74,3 +76,22 @@ def write_amount(value: float, decimals: int, form: str) -> str | float:
 
 
 AMOUNT_TEXT_FORMS: tuple[str, ...] = ("thousands", "full_width", "spaced")
+
+
+def period(month: date) -> str:
+    """How a title or header names the months so far: "1月", "1-7月"."""
+    return "1月" if month.month == 1 else f"1-{month.month}月"
+
+
+def district_text(district: District, style: str, rng: random.Random) -> str:
+    """A district as a clerk writes it: ``full`` (江都区), ``short`` (江都) or ``mixed`` (now one, now the other)."""
+    short = style == "short" or (style == "mixed" and rng.random() < 0.4)
+    return (district.short_name or district.name) if short else district.name
+
+
+def percent_text(value: float, decimals: int, form: str) -> str | float:
+    """A percentage: ``number`` (85.2), ``sign`` ("85.2%") or ``full_width`` ("８５．２％")."""
+    if form == "number":
+        return round(value, decimals)
+    text = f"{value:.{decimals}f}%"
+    return full_width(text) if form == "full_width" else text

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from citydw import calendar as official_calendar
@@ -232,16 +232,54 @@ class _Identity(NamedTuple):
     raw_name: str
 
 
+_Part = TypeVar("_Part")
+
+
 class World:
     """The demo city's projects, deterministic for a seed."""
 
-    def __init__(self, city: City, seed: int = 2022, *, late_share: Mapping[str, float] | None = None):
+    def __init__(self, city: City, seed: int | str = 2022, *, late_share: Mapping[str, float] | None = None):
         self.city = city
         self.seed = seed
         # Share of a dataset's months delivered after the due date; none yet.
         self.late_share = dict(late_share or {})
         self._cohorts: dict[int, tuple[Project, ...]] = {}
         self._identities: dict[int, tuple[_Identity, ...]] = {}
+        self._parts: dict[Callable[..., Any], Any] = {}
+        self._minor: World | None = None
+
+    def part(self, make: Callable[[World], _Part]) -> _Part:
+        """The world's ``make(world)`` (bonds, facilities, places …), built once and kept.
+
+        The other departments' worlds hang off this one, so that they all see
+        the same projects and, once built, cost nothing more.
+        """
+        if make not in self._parts:
+            self._parts[make] = make(self)
+        return self._parts[make]
+
+    @property
+    def minor(self) -> World:
+        """A sibling world of projects below the city's list: a bureau's own smaller works.
+
+        The transport and water bureaux report some of them beside the listed
+        ones, and a bond may fund one (a project the DRC does not know). Its
+        codes and names never clash with a listed project's; see
+        :meth:`minor_projects`.
+        """
+        if self._minor is None:
+            self._minor = World(self.city, f"{self.seed}:minor")
+        return self._minor
+
+    def minor_projects(self, year: int, sector: str) -> list[Project]:
+        """The minor world's ``sector`` projects listed in ``year`` whose code and name no listed project has."""
+        listed = self.projects_listed(year)
+        codes, names_taken = {p.code for p in listed}, {p.name for p in listed}
+        return [
+            p
+            for p in self.minor.projects_listed(year)
+            if p.sector == sector and p.code not in codes and p.name not in names_taken
+        ]
 
     def rng(self, *parts: object) -> random.Random:
         """A generator for one purpose (a cohort, a month's layout …), stable for the seed."""
@@ -460,11 +498,13 @@ class World:
 
     # -- deliveries -----------------------------------------------------------
 
-    def delivery(self, dataset: str, month: date, due_working_day: int) -> Delivery:
+    def delivery(self, dataset: str, month: date, due_working_day: int, *, late: bool = False) -> Delivery:
         """When ``dataset``'s report for ``month`` is delivered: a working day by the due date, office hours.
 
-        The lateness draw is taken whatever ``late_share`` says, so that
-        giving a dataset late deliveries later does not move anything else.
+        ``late`` makes it one to eight working days late, as does a draw
+        under ``late_share``. The lateness draw is taken whatever
+        ``late_share`` says, so that giving a dataset late deliveries later
+        does not move anything else.
         """
         month = month_start(month)
         rng = self.rng("delivery", dataset, month.isoformat())
@@ -473,7 +513,7 @@ class World:
         late_draw, late_days = rng.random(), rng.randint(1, 8)
         weights = [0.1, 0.2, 0.3, 0.25, 0.15][:due_working_day] or [1.0]
         day_index = rng.choices(range(1, len(weights) + 1), weights=weights)[0]
-        if late_draw < self.late_share.get(dataset, 0.0):
+        if late or late_draw < self.late_share.get(dataset, 0.0):
             day_index = due_working_day + late_days
         day = nth_working_day(next_month, day_index)
         moment = time(rng.randint(9, 17), rng.randint(0, 59), rng.randint(0, 59))
@@ -483,6 +523,30 @@ class World:
             due_date=due,
             delivered_at=datetime.combine(day, moment, tzinfo=ZoneInfo(self.city.timezone)),
         )
+
+    def yearly_delivery(self, dataset: str, year: int, due: tuple[int, int], *, late: bool = False) -> Delivery:
+        """When yearly reference data on ``year`` arrives: a working day in the fortnight before ``due``
+        (a (month, day) of the next year), office hours; a few working days after it when ``late``."""
+        rng = self.rng("delivery", dataset, year)
+        due_date = date(year + 1, *due)
+        back, late_days = rng.randint(0, 14), rng.randint(1, 6)
+        day = due_date + timedelta(days=late_days if late else -back)
+        while not _is_working_day(day):
+            day += timedelta(days=1) if late else -timedelta(days=1)
+        moment = time(rng.randint(9, 17), rng.randint(0, 59), rng.randint(0, 59))
+        return Delivery(
+            dataset=dataset,
+            month=date(year, 1, 1),
+            due_date=due_date,
+            delivered_at=datetime.combine(day, moment, tzinfo=ZoneInfo(self.city.timezone)),
+        )
+
+
+def _is_working_day(day: date) -> bool:
+    try:
+        return official_calendar.is_working_day(day)
+    except official_calendar.CalendarNotPublished:
+        return day.weekday() < 5
 
 
 def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:

@@ -1,209 +1,166 @@
-"""``generate``: files where the registry says, reproducible, with the defects the manifest lists."""
+"""``generate``: every dataset where the registry says, reproducible, the year before where marts need it."""
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime
 from pathlib import Path
 
 import fsspec
-import pytest
-from python_calamine import CalamineWorkbook
+import requests
 
-from citydw.city import load_city
-from citydw.demo.generate import generate
-from citydw.demo.manifest import DEFECT_KINDS, read_manifest
-from citydw.registry import load_registry
+from citydw.demo.api_server import routes_from_registry, serve
+from citydw.demo.generate import RENDERERS, generate, jobs_for
+from citydw.demo.manifest import read_manifest
+from citydw.demo.orders import CATALOGUE
+from citydw.registry import Registry
 from citydw.sources.filedrop import list_candidates
 
-FIRST, LAST = date(2022, 1, 1), date(2022, 12, 1)
-MAJOR_PROJECTS = "drc.major_projects"
+MONTHLY = sorted(d for d, e in CATALOGUE.items() if not e.yearly)
+YEARLY = sorted(d for d, e in CATALOGUE.items() if e.yearly)
 
 
-@pytest.fixture(scope="module")
-def drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("drop")
-    generate(str(root), FIRST, LAST, seed=2022)
-    return root
+def test_the_catalogue_the_writers_and_the_registry_name_the_same_datasets(registry: Registry) -> None:
+    assert set(RENDERERS) == set(CATALOGUE) == set(registry.datasets)
+    assert len(MONTHLY) == 13 and len(YEARLY) == 2
+    for dataset, entry in CATALOGUE.items():
+        spec = registry.dataset(dataset)
+        assert (spec.channel.kind, spec.channel.format) == (entry.channel, entry.format), dataset
+        assert spec.frequency == ("yearly" if entry.yearly else "monthly"), dataset
+        if entry.due_working_day:
+            assert spec.due.working_day == entry.due_working_day, dataset
 
 
-@pytest.fixture(scope="module")
-def clean_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("clean")
-    generate(str(root), FIRST, LAST, seed=2022, defect_rate=0)
-    return root
+def test_a_year_brings_every_monthly_dataset_and_what_marts_need_of_the_year_before() -> None:
+    jobs = {(job.dataset, job.month) for job in jobs_for(date(2022, 1, 1), date(2022, 12, 1))}
+    for dataset in MONTHLY:
+        assert {m for d, m in jobs if d == dataset and m.year == 2022} == {date(2022, m, 1) for m in range(1, 13)}
+    assert ("expropriation.demolition_progress", date(2021, 12, 1)) in jobs  # last year's total
+    assert {(d, m) for d, m in jobs if d in YEARLY} == {(d, date(2021, 1, 1)) for d in YEARLY}
+    assert not any(m.year == 2021 and d != "expropriation.demolition_progress" for d, m in jobs if d in MONTHLY)
 
 
-def _manifest(root: Path) -> dict:
-    return json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-
-
-def _table(path: Path) -> tuple[list[list], int, dict[str, int]]:
-    """The sheet's rows, the index of the leaf header row, and leaf header → column."""
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-    header_row = next(i for i, row in enumerate(rows) if "项目代码" in row)
-    columns = {str(text): index for index, text in enumerate(rows[header_row]) if text}
-    # A column of its own spans both header rows: its text is in the upper one.
-    for index, text in enumerate(rows[header_row - 1]):
-        if text and not rows[header_row][index]:
-            columns[str(text)] = index
-    return rows, header_row, columns
-
-
-def _project_rows(path: Path) -> list[list]:
-    rows, header_row, columns = _table(path)
-    code = columns["项目代码"]
-    return [row for row in rows[header_row + 1 :] if re.match(r"^\d{4}-", str(row[code]))]
-
-
-def test_one_file_a_month_lands_in_the_registry_channel_path(drop: Path) -> None:
-    spec = load_registry().dataset(MAJOR_PROJECTS)
-    manifest = _manifest(drop)
-    entries = {f["month"]: f for f in manifest["files"]}
-    assert sorted(entries) == [f"2022-{m:02d}" for m in range(1, 13)]
-    for month, entry in entries.items():
-        (candidate,) = list_candidates(spec, str(drop), date.fromisoformat(f"{month}-01"))
-        assert entry["path"] == f"drc/major_projects/{month}/{candidate.file_name}"
-        assert re.fullmatch(r"(附件1：)?扬州市2022年1(-\d{1,2})?月重大项目推进情况调度表\.xlsx", candidate.file_name)
+def test_file_drops_land_where_the_registry_channel_says(drop: Path, manifest: dict, registry: Registry) -> None:
+    for entry in manifest["files"]:
+        spec = registry.dataset(entry["dataset"])
+        if spec.channel.kind != "file":
+            continue
+        month = date(int(entry["month"][:4]), int(entry["month"][5:7] or 1), 1)
+        candidates = {c.file_name: c for c in list_candidates(spec, str(drop), month)}
+        name = Path(entry["path"]).name
+        assert name in candidates, entry["path"]
         # The file drop takes the mtime as the time of receipt.
-        assert candidate.received_at == datetime.fromisoformat(entry["delivered_at"])
+        assert candidates[name].received_at == datetime.fromisoformat(entry["delivered_at"]), entry["path"]
+
+
+def test_yearly_reference_data_sits_in_a_folder_named_by_its_year(manifest: dict) -> None:
+    for dataset in YEARLY:
+        (entry,) = [f for f in manifest["files"] if f["dataset"] == dataset and f["month"] == "2021"]
+        department, name = dataset.split(".")
+        assert entry["path"].startswith(f"{department}/{name}/2021/")
+        assert entry["due_date"] == "2022-03-31"
+        assert "2022-03-01" <= entry["delivered_at"][:10] <= "2022-03-31"
+
+
+def test_api_feeds_are_served_by_the_demo_api_server(helpers, drop: Path, manifest: dict, registry: Registry) -> None:
+    assert manifest["api_root"] == "_api"
+    server, _ = serve(
+        drop / manifest["api_root"], token="demo-token", page_size=20, routes=routes_from_registry(registry)
+    )
+    try:
+        for dataset, entry in CATALOGUE.items():
+            if entry.channel != "api":
+                continue
+            spec = registry.dataset(dataset)
+            file_entry = helpers.entry_of(manifest, dataset, "2022-07")
+            assert file_entry is not None
+            assert file_entry["path"] == f"_api/{spec.department}/{spec.name}/2022-07.json"
+            endpoint = spec.channel.endpoint.split("?")[0]  # type: ignore[union-attr]
+            answer = requests.get(
+                f"{server.department_url(spec.department)}/{endpoint}",
+                params={"month": "2022-07", "page": 2},
+                headers={"Authorization": "Bearer demo-token"},
+                timeout=5,
+            )
+            assert answer.status_code == 200, dataset
+            page = answer.json()
+            assert page["total"] == file_entry["rows"] > 20
+            assert len(page["items"]) == min(20, file_entry["rows"] - 20)
+    finally:
+        server.stop()
+
+
+def test_same_seed_same_bytes_and_a_month_does_not_depend_on_the_range(
+    helpers, clean_manifest: dict, tmp_path: Path
+) -> None:
+    generate(str(tmp_path), date(2022, 7, 1), date(2022, 7, 1), seed=helpers.seed, defect_rate=0)
+    alone = {(f["dataset"], f["month"]): f["sha256"] for f in helpers.load_manifest(tmp_path)["files"]}
+    in_year = {(f["dataset"], f["month"]): f["sha256"] for f in clean_manifest["files"]}
+    assert {k for k in alone if k[1] == "2022-07"} == {(d, "2022-07") for d in MONTHLY}
+    for key, sha in alone.items():
+        assert in_year[key] == sha, key
+    for entry in helpers.load_manifest(tmp_path)["files"]:
+        assert (tmp_path / entry["path"]).is_file()
+
+
+def test_the_year_with_defects_is_the_same_whatever_range_is_asked(helpers, manifest: dict, tmp_path: Path) -> None:
+    generate(str(tmp_path), date(2022, 3, 1), date(2022, 8, 1), seed=helpers.seed)
+    part = helpers.load_manifest(tmp_path)
+    wanted = [f for f in manifest["files"] if "2022-03" <= f["month"] <= "2022-08"]
+    assert [(f["path"], f["sha256"]) for f in part["files"] if "2022-03" <= f["month"] <= "2022-08"] == [
+        (f["path"], f["sha256"]) for f in wanted
+    ]
+    in_range = [d for d in manifest["defects"] if "2022-03" <= d["month"] <= "2022-08"]
+    assert [d for d in part["defects"] if "2022-03" <= d["month"] <= "2022-08"] == in_range
 
 
 def test_returns_the_files_written_the_manifest_last(tmp_path: Path) -> None:
-    written = generate(str(tmp_path), date(2022, 3, 1), date(2022, 4, 1))
-    assert len(written) == 3
+    written = generate(str(tmp_path), date(2022, 3, 1), date(2022, 3, 1), defect_rate=0)
+    # 13 monthly deliveries, last December's demolition figures and the two reference datasets.
+    assert len(written) == 13 + 1 + 2 + 1
     assert written[-1] == f"{tmp_path}/manifest.json"
     assert all(Path(path).is_file() for path in written)
 
 
-def test_same_seed_same_bytes(drop: Path, tmp_path: Path) -> None:
-    generate(str(tmp_path), FIRST, LAST, seed=2022)
-    for entry in _manifest(drop)["files"]:
-        assert (tmp_path / entry["path"]).read_bytes() == (drop / entry["path"]).read_bytes()
-    assert (tmp_path / "manifest.json").read_bytes() == (drop / "manifest.json").read_bytes()
-
-
-def test_a_month_does_not_depend_on_the_range_asked_for(drop: Path, tmp_path: Path) -> None:
-    generate(str(tmp_path), date(2021, 1, 1), date(2022, 7, 1), seed=2022)
-    (july,) = [f for f in _manifest(drop)["files"] if f["month"] == "2022-07"]
-    assert (tmp_path / july["path"]).read_bytes() == (drop / july["path"]).read_bytes()
-
-
-def test_another_seed_other_files_and_no_stale_version_left(drop: Path, tmp_path: Path) -> None:
-    generate(str(tmp_path), FIRST, LAST, seed=2022)
-    generate(str(tmp_path), FIRST, LAST, seed=99)
-    manifest = _manifest(tmp_path)
+def test_another_seed_other_files_and_no_stale_version_left(helpers, tmp_path: Path) -> None:
+    # January to March 2022 hold, for the demo seed, a delivery rejected and then corrected.
+    generate(str(tmp_path), date(2022, 1, 1), date(2022, 3, 1), seed=helpers.seed)
+    first = helpers.load_manifest(tmp_path)
+    assert any(f.get("missing_field") for f in first["files"])
+    generate(str(tmp_path), date(2022, 1, 1), date(2022, 3, 1), seed=99)
+    manifest = helpers.load_manifest(tmp_path)
     assert {f["seed"] for f in manifest["files"]} == {99}
-    for entry in manifest["files"]:
-        folder = (tmp_path / entry["path"]).parent
-        assert [p.name for p in folder.iterdir()] == [Path(entry["path"]).name], "one version per month"
-    original = {f["month"]: f["sha256"] for f in _manifest(drop)["files"]}
-    assert any(f["sha256"] != original[f["month"]] for f in manifest["files"])
+    listed = {f["path"] for f in manifest["files"]}
+    on_disk = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    assert on_disk == listed, "every file on the drop is one the manifest lists"
+    before = {f["path"]: f["sha256"] for f in first["files"]}
+    assert any(before.get(f["path"]) != f["sha256"] for f in manifest["files"])
 
 
 def test_a_later_range_keeps_the_earlier_months_in_the_manifest(tmp_path: Path) -> None:
-    generate(str(tmp_path), date(2022, 1, 1), date(2022, 2, 1))
-    generate(str(tmp_path), date(2022, 3, 1), date(2022, 3, 1))
-    assert [f["month"] for f in read_manifest(str(tmp_path))["files"]] == ["2022-01", "2022-02", "2022-03"]
-
-
-def test_files_open_and_carry_the_month(drop: Path) -> None:
-    for entry in _manifest(drop)["files"]:
-        month = int(entry["month"][5:])
-        rows, header_row, columns = _table(drop / entry["path"])
-        period = "1月" if month == 1 else f"1-{month}月"
-        assert rows[0][0] == f"扬州市2022年{period}重大项目推进情况调度表"
-        assert any(f"单位：{entry['layout']['unit']}" in str(cell) for row in rows[:header_row] for cell in row)
-        ytd = "年度累计完成投资" if month == 1 else f"{period}累计完成投资"
-        assert any(header.startswith(ytd) for header in columns)
-        for header in (
-            "项目名称",
-            "项目类别",
-            "所在地区",
-            "责任单位",
-            "项目状态",
-            "计划开工时间",
-            "实际开工时间",
-            "计划竣工时间",
-            "形象进度",
-            "问题类型",
-            "存在问题",
-            "是否专项债项目",
-        ):
-            assert header in columns, (entry["path"], header)
-        assert any("填报人：王建国" in str(row[0]) for row in rows[header_row:])
-        assert len(_project_rows(drop / entry["path"])) == entry["rows"]
-
-
-def test_layouts_vary_between_months(drop: Path) -> None:
-    layouts = [f["layout"] for f in _manifest(drop)["files"]]
-    for key in ("unit", "header_rows", "total_first", "serial_column", "planned_date_style"):
-        assert len({layout[key] for layout in layouts}) > 1, key
-
-
-def test_every_kind_of_defect_is_in_the_manifest_and_in_the_file(drop: Path) -> None:
-    defects = _manifest(drop)["defects"]
-    assert {d["kind"] for d in defects} == set(DEFECT_KINDS)
-    for defect in defects:
-        rows = (
-            CalamineWorkbook.from_path(str(drop / defect["path"]))
-            .get_sheet_by_index(0)
-            .to_python(skip_empty_area=False)
-        )
-        row = rows[defect["source_row"] - 1]
-        assert defect["project_code"] in row, defect
-        if defect["kind"] == "duplicate_code":
-            assert sum(defect["project_code"] in r for r in rows) == 2
-        elif defect["kind"] == "negative_amount":
-            assert any(isinstance(cell, float) and cell < 0 for cell in row)
-        else:
-            assert defect["value"] in row, defect
-
-
-def test_no_defects_at_rate_zero(clean_drop: Path) -> None:
-    manifest = _manifest(clean_drop)
-    assert manifest["defects"] == []
-    districts = {name for d in load_city().districts for name in (d.name, d.short_name)}
-    for entry in manifest["files"]:
-        _, _, columns = _table(clean_drop / entry["path"])
-        project_rows = _project_rows(clean_drop / entry["path"])
-        codes = [row[columns["项目代码"]] for row in project_rows]
-        assert len(codes) == len(set(codes))
-        assert {row[columns["所在地区"]] for row in project_rows} <= districts
-        amounts = [row[i] for row in project_rows for h, i in columns.items() if "投资" in h]
-        assert "待核实" not in amounts
-        assert all(not isinstance(a, float) or a >= 0 for a in amounts)
-
-
-def _untouched_rows(path: Path, touched: set[str]) -> dict[str, list]:
-    """Project rows by code, but those with defects, without the 序号 (a pasted row shifts it)."""
-    _, _, columns = _table(path)
-    code, serial = columns["项目代码"], columns.get("序号")
-    return {
-        row[code]: [cell for i, cell in enumerate(row) if i != serial]
-        for row in _project_rows(path)
-        if row[code] not in touched
-    }
-
-
-def test_defects_do_not_move_the_rest_of_the_file(drop: Path, clean_drop: Path) -> None:
-    defects = _manifest(drop)["defects"]
-    for entry, clean_entry in zip(_manifest(drop)["files"], _manifest(clean_drop)["files"], strict=True):
-        assert entry["layout"] == clean_entry["layout"]
-        touched = {d["project_code"] for d in defects if d["month"] == entry["month"]}
-        if not touched:
-            assert entry["sha256"] == clean_entry["sha256"]
-        else:
-            assert _untouched_rows(drop / entry["path"], touched) == _untouched_rows(
-                clean_drop / clean_entry["path"], touched
-            )
+    generate(str(tmp_path), date(2022, 1, 1), date(2022, 2, 1), defect_rate=0)
+    generate(str(tmp_path), date(2022, 3, 1), date(2022, 3, 1), defect_rate=0)
+    months = {f["month"] for f in read_manifest(str(tmp_path))["files"]}
+    assert months == {"2021", "2021-12", "2022-01", "2022-02", "2022-03"}
 
 
 def test_writes_through_fsspec() -> None:
     written = generate("memory://citydw-demo", date(2022, 7, 1), date(2022, 7, 1))
     fs = fsspec.filesystem("memory")
-    assert written[0].startswith("memory://citydw-demo/drc/major_projects/2022-07/")
-    assert fs.cat_file(written[0])[:2] == b"PK"
-    assert json.loads(fs.cat_file("/citydw-demo/manifest.json"))["files"][0]["month"] == "2022-07"
+    assert any(w.startswith("memory://citydw-demo/drc/major_projects/2022-07/") for w in written)
+    assert any(w.startswith("memory://citydw-demo/_api/education/schools/2022-07") for w in written)
+    manifest = json.loads(fs.cat_file("/citydw-demo/manifest.json"))
+    assert {f["month"] for f in manifest["files"]} >= {"2022-07"}
     fs.rm("/citydw-demo", recursive=True)
+
+
+def test_deliveries_arrive_by_their_due_date_unless_the_manifest_says_late(manifest: dict) -> None:
+    late = {(d["dataset"], d["month"]) for d in manifest["defects"] if d["kind"] == "late_delivery"}
+    corrected = {(f["dataset"], f["month"]) for f in manifest["files"] if f.get("missing_field")}
+    for entry in manifest["files"]:
+        key = (entry["dataset"], entry["month"])
+        arrived = entry["delivered_at"][:10]
+        if key in late:
+            assert arrived > entry["due_date"], key
+        elif key not in corrected:
+            assert arrived <= entry["due_date"], key

@@ -177,3 +177,25 @@ def test_late_deliveries_can_be_switched_on_without_moving_anything_else() -> No
     month = date(2022, 7, 1)
     assert late.delivery("drc.major_projects", month, 5).is_late
     assert late.snapshot(month) == on_time.snapshot(month)
+
+
+def test_a_delivery_can_be_made_late_and_yearly_data_arrives_in_march(world: World) -> None:
+    late = world.delivery("water.water_projects", date(2022, 5, 1), 5, late=True)
+    assert late.is_late and late.delivered_at.date() > late.due_date
+    on_time = world.delivery("water.water_projects", date(2022, 5, 1), 5)
+    assert not on_time.is_late and on_time.due_date == late.due_date
+    yearly = world.yearly_delivery("stats.population", 2021, (3, 31))
+    assert yearly.due_date == date(2022, 3, 31)
+    assert date(2022, 3, 14) <= yearly.delivered_at.date() <= yearly.due_date
+    assert yearly.delivered_at.weekday() < 5
+    assert world.yearly_delivery("stats.population", 2021, (3, 31), late=True).is_late
+
+
+def test_the_minor_world_never_clashes_with_the_list(world: World) -> None:
+    for year in (2021, 2022):
+        listed = world.projects_listed(year)
+        for sector in ("transport", "water"):
+            minor = world.minor_projects(year, sector)
+            assert minor
+            assert not {p.code for p in minor} & {p.code for p in listed}
+            assert not {p.name for p in minor} & {p.name for p in listed}
