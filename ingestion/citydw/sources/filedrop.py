@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+from functools import partial
 from datetime import UTC, date, datetime
 
 import fsspec
@@ -57,7 +58,7 @@ def list_candidates(spec: DatasetSpec, drop_root: str, month: date) -> list[Cand
                 file_name=name,
                 source_uri=fs.unstrip_protocol(full_path),
                 received_at=_modified_at(info),
-                read=lambda p=full_path: fs.cat_file(p),
+                read=partial(fs.cat_file, full_path),
             )
         )
     return sorted(candidates, key=lambda c: (c.received_at, c.file_name))
@@ -70,5 +71,5 @@ def candidate_from_file(url: str) -> Candidate:
         file_name=posixpath.basename(path),
         source_uri=fs.unstrip_protocol(path),
         received_at=datetime.now(tz=UTC),
-        read=lambda: fs.cat_file(path),
+        read=partial(fs.cat_file, path),
     )
