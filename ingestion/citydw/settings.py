@@ -10,9 +10,10 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The package is installed editable from ``ingestion/``, so the repository
 # root is two levels above this file; a deployment that installs the package
@@ -31,6 +32,20 @@ def _department_variables(what: str) -> dict[str, str]:
         if match and match["what"].upper() == what and value.strip():
             found[match["department"].lower()] = value.strip()
     return found
+
+
+# Settings fields whose names share the alert-secret prefix.
+_ALERT_SETTINGS = {"CITYDW_ALERT_DATA_TEAM_URLS", "CITYDW_ALERT_DATA_TEAM_EMAILS", "CITYDW_ALERT_SECRETS"}
+
+
+def _alert_secret_variables() -> dict[str, SecretStr]:
+    """``CITYDW_ALERT_…`` variables by name: a registry alert route names one (``secret_env``)
+    for its bot key or webhook URL, so the secret stays out of the repository."""
+    return {
+        name.upper(): SecretStr(value.strip())
+        for name, value in os.environ.items()
+        if name.upper().startswith("CITYDW_ALERT_") and name.upper() not in _ALERT_SETTINGS and value.strip()
+    }
 
 
 class Settings(BaseSettings):
@@ -69,6 +84,66 @@ class Settings(BaseSettings):
     demo_api_token: SecretStr | None = Field(
         default=None, description="Token the demo API server (citydw demo serve) requires; never a real one."
     )
+    bi_password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Password of the read-only BI role citydw_bi, applied after migrating (citydw.warehouse.roles); "
+            "unset leaves the role as it is: without a password on a new server, so nobody logs in as it."
+        ),
+    )
+    # Alerts (citydw.alerts). E-mail routes go through this SMTP server; a chat
+    # or webhook route in the registry names its own CITYDW_ALERT_… variable.
+    smtp_host: str | None = Field(default=None, description="SMTP server of e-mail alerts.")
+    smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="SMTP port; default 587 (starttls), 465 (ssl) or 25 (none)."
+    )
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls, ssl (implicit TLS) or none (a relay on a trusted network only)."
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login; unset means no login.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, from CITYDW_SMTP_PASSWORD.")
+    smtp_from: str | None = Field(default=None, description="Sender address of e-mail alerts.")
+    alert_data_team_urls: SecretStr | None = Field(
+        default=None,
+        description="The data team's Apprise URLs, comma- or space-separated: task failures and run summaries.",
+    )
+    alert_data_team_emails: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="The data team's e-mail addresses, comma-separated, sent through the SMTP server."
+    )
+    alert_secrets: dict[str, SecretStr] = Field(
+        default_factory=_alert_secret_variables,
+        description="Every CITYDW_ALERT_… variable by name: the keys and URLs registry alert routes name.",
+    )
+
+    # Airflow as a service (citydw.cluster, citydw.backfill): the local cluster
+    # of `citydw cluster up`, or a deployment's API server.
+    airflow_api_url: str | None = Field(
+        default=None,
+        description="Airflow API server `citydw backfill` talks to; default the running local cluster's.",
+    )
+    airflow_api_token: SecretStr | None = Field(default=None, description="Bearer token for the Airflow API.")
+    airflow_username: str | None = Field(default=None, description="Airflow user, when no token is given.")
+    airflow_password: SecretStr | None = Field(default=None, description="That user's password.")
+    airflow_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the local cluster's Airflow metadata; default database airflow beside the warehouse.",
+    )
+    cluster_api_port: int | None = Field(
+        default=8080, ge=0, le=65535, description="Port of the local cluster's API server (UI); 0 means any free port."
+    )
+    redis_server: Path | None = Field(
+        default=None, description="redis-server binary for the local cluster; default found on PATH or installed."
+    )
+    task_retry_delay_seconds: int = Field(
+        default=30, ge=0, description="Delay before a failed DAG task is retried (the DAG's retry_delay)."
+    )
+
+    @field_validator("alert_data_team_emails", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in re.split(r"[,;\s]+", value) if part.strip())
+        return value
 
     @property
     def home_dir(self) -> Path:

@@ -37,7 +37,7 @@ def mart_counts(conn: psycopg.Connection) -> list[tuple[str, int, int | None]]:
 
 
 def render(conn: psycopg.Connection, url: str, settings: Settings) -> str:
-    from citydw.warehouse.connect import redact_url
+    from citydw.warehouse.connect import bi_url, redact_url
 
     lines = ["", "Deliveries (versions by status):"]
     by_dataset: dict[str, list[str]] = {}
@@ -51,8 +51,8 @@ def render(conn: psycopg.Connection, url: str, settings: Settings) -> str:
     lines += [
         "",
         f"Reports:     {settings.reports_dir}/YYYY-MM/",
-        f"Warehouse:   {redact_url(url)}",
-        f"BI tools:    {url}",
-        "             (host, port, database, user and password as in that URL; `citydw warehouse url` prints it)",
+        f"Warehouse:   {redact_url(url)}  (owner; `citydw warehouse url` prints it with its password)",
+        f"BI tools:    {bi_url(url, settings) or 'set CITYDW_BI_PASSWORD to let the read-only role citydw_bi log in'}",
+        "             (read-only role citydw_bi: the marts schema only)",
     ]
     return "\n".join(lines)

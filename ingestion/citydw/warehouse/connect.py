@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pydantic import SecretStr
 
 from citydw.settings import Settings, get_settings
 
@@ -55,10 +56,36 @@ def prepare_warehouse(url: str) -> str:
         # Imported here: migrations uses this module's helpers.
         from citydw.warehouse.migrations import migrate
 
+        from citydw.warehouse import roles
+
         ensure_database(url)
         migrate(url)
+        # The BI role exists after migrating; its password comes from the environment,
+        # or for the embedded laptop warehouse from a private file beside its data.
+        roles.ensure_bi_password(url, bi_password())
         _prepared.add(url)
         return url
+
+
+def bi_password(settings: Settings | None = None) -> SecretStr | None:
+    """The password of the read-only ``citydw_bi`` role, if one is configured."""
+    settings = settings or get_settings()
+    if settings.bi_password is not None or settings.warehouse_url:
+        return settings.bi_password
+    from citydw.warehouse.embedded import EmbeddedWarehouse
+
+    return SecretStr(EmbeddedWarehouse.from_settings(settings).bi_password())
+
+
+def bi_url(url: str, settings: Settings | None = None) -> str | None:
+    """``url`` with the BI role's credentials instead of the owner's, if it has a password."""
+    password = bi_password(settings)
+    if password is None:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"citydw_bi:{quote(password.get_secret_value(), safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection:

@@ -430,6 +430,20 @@ class EmbeddedWarehouse:
             )
         return text
 
+    @property
+    def bi_password_file(self) -> Path:
+        return self.root / "bi-password"
+
+    def bi_password(self) -> str:
+        """The read-only BI role's password on this laptop warehouse, made up on first use.
+
+        A deployment sets CITYDW_BI_PASSWORD instead; this file exists so that
+        ``make demo`` can hand a BI tool working read-only credentials.
+        """
+        if not self.bi_password_file.exists():
+            _write_private(self.bi_password_file, secrets.token_urlsafe(18))
+        return self.bi_password_file.read_text().strip()
+
     def _read_password(self) -> str:
         try:
             return self.password_file.read_text().strip()
