@@ -62,24 +62,32 @@ def prepare_warehouse(url: str) -> str:
         migrate(url)
         # The BI role exists after migrating; its password comes from the environment,
         # or for the embedded laptop warehouse from a private file beside its data.
-        roles.ensure_bi_password(url, bi_password())
+        roles.ensure_bi_password(url, bi_password(url))
         _prepared.add(url)
         return url
 
 
-def bi_password(settings: Settings | None = None) -> SecretStr | None:
-    """The password of the read-only ``citydw_bi`` role, if one is configured."""
+def bi_password(url: str, settings: Settings | None = None) -> SecretStr | None:
+    """The password of the read-only ``citydw_bi`` role on ``url``'s server, if one is configured.
+
+    CITYDW_BI_PASSWORD wins; on the configured embedded (laptop) warehouse a
+    password is made up and kept beside its data; elsewhere there is none.
+    """
     settings = settings or get_settings()
-    if settings.bi_password is not None or settings.warehouse_url:
+    if settings.bi_password is not None:
         return settings.bi_password
     from citydw.warehouse.embedded import EmbeddedWarehouse
 
-    return SecretStr(EmbeddedWarehouse.from_settings(settings).bi_password())
+    embedded = EmbeddedWarehouse.from_settings(settings)
+    parts = urlsplit(url)
+    if embedded.is_initialised and parts.hostname == "127.0.0.1" and parts.port == settings.warehouse_port:
+        return SecretStr(embedded.bi_password())
+    return None
 
 
 def bi_url(url: str, settings: Settings | None = None) -> str | None:
     """``url`` with the BI role's credentials instead of the owner's, if it has a password."""
-    password = bi_password(settings)
+    password = bi_password(url, settings)
     if password is None:
         return None
     parts = urlsplit(url)
