@@ -27,6 +27,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": settings.timezone,
+        # Task logs go to files under AIRFLOW_HOME; the terminal shows warnings and the month's outcome.
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         # Government networks: nothing leaves the machine.
         "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
         "SCARF_ANALYTICS": "false",

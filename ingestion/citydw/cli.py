@@ -19,6 +19,15 @@ app.add_typer(demo_app, name="demo")
 Month = Annotated[str, typer.Option("--month", help="Report month, YYYY-MM.")]
 
 
+def _echo_month_outcome(month) -> None:
+    from citydw.summary import month_outcome
+    from citydw.warehouse.connect import connect
+
+    with connect() as conn:
+        for line in month_outcome(conn, month):
+            typer.echo(line)
+
+
 def _fail(message: str) -> None:
     typer.secho(message, err=True, fg=typer.colors.RED)
     raise typer.Exit(code=1)
@@ -89,9 +98,7 @@ def demo_run(
     """Run the monthly DAG for each month of the sample year, with the departments' APIs served locally."""
     from citydw.demo.run import run_months
 
-    states = run_months(month_range(parse_month(first), parse_month(last)))
-    for month, state in states.items():
-        typer.echo(f"citydw_monthly {month:%Y-%m}: {state}")
+    states = run_months(month_range(parse_month(first), parse_month(last)), on_month=_echo_month_outcome)
     failed = [f"{m:%Y-%m}" for m, state in states.items() if state != "success"]
     if failed:
         _fail(f"runs that did not succeed: {', '.join(failed)}")
@@ -174,6 +181,7 @@ def run(
     for report_month in months:
         state = airflow_local.run_month(report_month)
         typer.echo(f"citydw_monthly {report_month:%Y-%m}: {state}")
+        _echo_month_outcome(report_month)
         if state != "success":
             failed.append(report_month)
     if failed:

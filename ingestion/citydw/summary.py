@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import psycopg
 
 from citydw.settings import Settings
@@ -10,6 +12,26 @@ from citydw.settings import Settings
 def delivery_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     """(dataset, status, versions) over all months."""
     return conn.execute("select dataset, status, count(*) from meta.deliveries group by 1, 2 order by 1, 2").fetchall()
+
+
+def month_outcome(conn: psycopg.Connection, month: date) -> list[str]:
+    """One line per dataset for a run month: the accepted version, or why there is none."""
+    rows = conn.execute(
+        """
+        select distinct on (dataset) dataset, report_month, version, status, rows_loaded, rows_quarantined,
+               file_name, status_reason
+        from meta.deliveries
+        where report_month = %s or (report_month = %s and dataset like 'stats.%%')
+        order by dataset, (status = 'accepted') desc, version desc
+        """,
+        (month, date(month.year - 1, 1, 1)),
+    ).fetchall()
+    lines = []
+    for dataset, period, version, status, loaded, quarantined, file_name, reason in rows:
+        counts = f"loaded {loaded or 0:>5}  quarantined {quarantined or 0:>4}" if status == "accepted" else ""
+        why = f"  — {reason}" if reason and status != "accepted" else ""
+        lines.append(f"  {dataset:<36} {period:%Y-%m}  {status:<10} v{version} {counts}  ({file_name}){why}")
+    return lines
 
 
 def mart_counts(conn: psycopg.Connection) -> list[tuple[str, int, int | None]]:

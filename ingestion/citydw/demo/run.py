@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -51,7 +51,7 @@ def demo_apis(settings: Settings) -> Iterator[dict[str, str]]:
         get_settings.cache_clear()
 
 
-def run_months(months: list[date]) -> dict[date, str]:
+def run_months(months: list[date], on_month: Callable[[date], None] | None = None) -> dict[date, str]:
     """Run the monthly DAG for each month in order, with the demo APIs up; month → final state."""
     from citydw import airflow_local
 
@@ -60,4 +60,7 @@ def run_months(months: list[date]) -> dict[date, str]:
     with demo_apis(settings):
         for month in months:
             states[month] = airflow_local.run_month(month)
+            print(f"citydw_monthly {month:%Y-%m}: {states[month]}", flush=True)
+            if on_month is not None:
+                on_month(month)
     return states
