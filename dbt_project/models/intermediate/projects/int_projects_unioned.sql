@@ -1,19 +1,33 @@
 -- One row per project per report month across every department feed that
--- reports projects. A project may be in several feeds; the DRC is the
--- authority (DEPARTMENTS.md), so for each (report_month, project_code) the
--- row of the feed with the lowest source_priority wins, whole.
+-- reports projects: the DRC's 重大项目月度调度表, the Transport Bureau's and
+-- the Water Resources Bureau's sector feeds. A project may be in several
+-- feeds; the DRC is the authority (DEPARTMENTS.md), so for each
+-- (report_month, project_code) the row of the feed with the lowest
+-- source_priority wins, whole: drc 1, transport 2, water 3.
 --
--- Adding a feed (transport.transport_projects, water.water_projects) is an
--- import CTE for its staging model plus one `union all` branch below with
--- its department code and a priority above 1. If later the DRC should win
--- field by field instead (a sector feed filling fields the DRC left empty),
--- that is one more step after projects_ranked.
+-- Whole rows, not field by field: the sector feeds carry exactly the DRC's
+-- fields, so "the DRC is the authority for the fields it has" means every
+-- field; and a null in the DRC's row is an answer, not a gap (no blocker,
+-- not started yet), which a sector feed must not overwrite.
+-- reporting_departments says which feeds reported the project that month.
 
 with
 
 drc_major_projects as (
 
     select * from {{ ref('stg_drc__major_projects') }}
+
+),
+
+transport_projects as (
+
+    select * from {{ ref('stg_transport__transport_projects') }}
+
+),
+
+water_projects as (
+
+    select * from {{ ref('stg_water__water_projects') }}
 
 ),
 
@@ -44,6 +58,60 @@ projects_unioned as (
         loaded_at
     from drc_major_projects
 
+    union all
+
+    select
+        'transport'::text as source_department,
+        2 as source_priority,
+        report_month,
+        project_code,
+        project_name,
+        category,
+        district_code,
+        responsible_unit,
+        status,
+        total_investment_wan,
+        annual_plan_investment_wan,
+        month_investment_wan,
+        ytd_investment_wan,
+        planned_start_date,
+        actual_start_date,
+        planned_completion_date,
+        progress_note,
+        blocker_type,
+        blocker_note,
+        is_bond_funded,
+        delivery_id,
+        loaded_at
+    from transport_projects
+
+    union all
+
+    select
+        'water'::text as source_department,
+        3 as source_priority,
+        report_month,
+        project_code,
+        project_name,
+        category,
+        district_code,
+        responsible_unit,
+        status,
+        total_investment_wan,
+        annual_plan_investment_wan,
+        month_investment_wan,
+        ytd_investment_wan,
+        planned_start_date,
+        actual_start_date,
+        planned_completion_date,
+        progress_note,
+        blocker_type,
+        blocker_note,
+        is_bond_funded,
+        delivery_id,
+        loaded_at
+    from water_projects
+
 ),
 
 projects_ranked as (
@@ -53,7 +121,12 @@ projects_ranked as (
         row_number() over (
             partition by report_month, project_code
             order by source_priority asc, loaded_at desc, delivery_id desc
-        ) as source_rank
+        ) as source_rank,
+        string_agg(source_department, ', ') over (
+            partition by report_month, project_code
+            order by source_priority asc, loaded_at desc, delivery_id desc
+            rows between unbounded preceding and unbounded following
+        ) as reporting_departments
     from projects_unioned
 
 ),
@@ -65,6 +138,7 @@ projects_from_authority as (
         project_code,
         project_name,
         source_department,
+        reporting_departments,
         category,
         district_code,
         responsible_unit,

@@ -1,24 +1,29 @@
 {#-
     One row per project per report month: status, investment against the
-    annual plan, start dates and what blocks the project.
+    annual plan, start dates and what blocks the project, from the feed that
+    is the authority for it (int_projects_unioned: DRC, else transport, else
+    water).
 
-    Incremental by month. A run rebuilds, whole, every report month whose
-    upstream rows differ from what the mart last built for it: a new month,
-    a corrected month (the loader replaced its rows: new delivery_id, new
-    loaded_at), a month that gained or lost rows. The comparison is per
-    month, on the set of (delivery_id, loaded_at) pairs and the row count,
-    rather than "loaded_at > max(loaded_at) in the mart": loaded_at is the
-    loader transaction's start time, so a load that commits after a later-
-    started one would fall behind a global watermark and never be built.
-    Months that vanished upstream are deleted by the post-hook.
+    Incremental by month (macros/incremental_by_month.sql): a run rebuilds,
+    whole, every report month whose deliveries in any of the three project
+    feeds changed since the mart was built (a new month, a correction, a
+    month that vanished), and leaves the other months alone. The three feeds
+    are all inputs, not only the winning rows' deliveries: a sector feed's
+    correction can add or remove a project the DRC does not report.
 
     Columns: on_schema_change is 'fail', because a new column filled only
     for rebuilt months would mislead; after changing the columns run
-    `dbt build --full-refresh -s fct_project_progress_monthly` (seconds).
+    `citydw build --full-refresh` (seconds).
 
     Indexes: the primary key (report_month, project_code), declared in the
     YAML, is already the index on report_month; district_code gets its own.
 -#}
+
+{%- set month_inputs = [
+    {'ref': 'stg_drc__major_projects'},
+    {'ref': 'stg_transport__transport_projects'},
+    {'ref': 'stg_water__water_projects'},
+] %}
 
 {{
     config(
@@ -29,22 +34,9 @@
         indexes=[
             {'columns': ['district_code']},
         ],
-        post_hook=[
-            "delete from {{ this }} as built
-             where not exists (
-                 select 1 from {{ ref('int_projects_unioned') }} as upstream
-                 where upstream.report_month = built.report_month
-             )",
-        ],
+        post_hook=[delete_stale_months_hook(month_inputs)],
     )
 }}
-
-{%- set load_fingerprint -%}
-    string_agg(
-        distinct delivery_id::text || '@' || loaded_at::text, ','
-        order by delivery_id::text || '@' || loaded_at::text
-    )
-{%- endset %}
 
 with
 
@@ -54,61 +46,27 @@ projects as (
 
 ),
 
-{% if is_incremental() %}
+month_fingerprints as (
 
-months_built as (
-
-    select
-        report_month,
-        count(*) as row_count,
-        {{ load_fingerprint }} as load_fingerprint
-    from {{ this }}
-    group by report_month
+    {{ month_input_fingerprints(month_inputs) }}
 
 ),
 
-months_upstream as (
+months_to_build as (
 
-    select
-        report_month,
-        count(*) as row_count,
-        {{ load_fingerprint }} as load_fingerprint
-    from projects
-    group by report_month
-
-),
-
-months_changed as (
-
-    select months_upstream.report_month
-    from months_upstream
-    left join months_built
-        on months_upstream.report_month = months_built.report_month
-    where
-        months_built.report_month is null
-        or months_upstream.row_count <> months_built.row_count
-        or months_upstream.load_fingerprint <> months_built.load_fingerprint
+    {{ months_to_build('month_fingerprints') }}
 
 ),
 
 projects_to_build as (
 
-    select projects.*
+    select
+        projects.*,
+        months_to_build.input_fingerprint
     from projects
-    inner join months_changed
-        on projects.report_month = months_changed.report_month
+    {{ join_months_to_build('projects') }}
 
 ),
-
-{% else %}
-
-projects_to_build as (
-
-    select * from projects
-
-),
-
-{% endif %}
 
 progress_measured as (
 
@@ -140,6 +98,7 @@ final as (
         project_code,
         project_name,
         source_department,
+        reporting_departments,
         district_code,
         category,
         status,
@@ -159,7 +118,8 @@ final as (
         blocker_note,
         progress_note,
         delivery_id,
-        loaded_at
+        loaded_at,
+        input_fingerprint
     from starts_assessed
 
 )

@@ -1,0 +1,39 @@
+-- One row per project of the latest report month in
+-- fct_project_progress_monthly: what the project_status_snapshot records
+-- each build; observed_month is the report month as a timestamp, the type
+-- the snapshot's dbt_valid_from and dbt_valid_to take. Only the latest
+-- month, so that building an older month again
+-- (a correction, a backfill) never records the past as a change of today.
+
+with
+
+project_progress as (
+
+    select * from {{ ref('fct_project_progress_monthly') }}
+
+),
+
+latest_month as (
+
+    select max(report_month) as report_month
+    from project_progress
+
+),
+
+latest_status as (
+
+    select
+        project_progress.project_code,
+        project_progress.report_month::timestamp as observed_month,
+        project_progress.status,
+        project_progress.blocker_type,
+        project_progress.is_started,
+        project_progress.actual_start_date,
+        project_progress.source_department
+    from project_progress
+    inner join latest_month
+        on project_progress.report_month = latest_month.report_month
+
+)
+
+select * from latest_status

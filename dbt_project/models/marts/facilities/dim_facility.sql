@@ -1,0 +1,119 @@
+{#-
+    One row per facility of the four registers (schools and kindergartens,
+    primary care, elderly care, public car parks), as the latest register
+    that lists it describes it, with the facility types it counts for in
+    fct_facility_coverage_monthly.
+
+    The key is (source_dataset, facility_id). A facility's id is its project
+    code until it is registered, then its unified social credit code
+    (DEPARTMENTS.md): the registers give no link between the two, so a
+    facility that changes id appears twice, the older id with an earlier
+    last_reported_month. A table, rebuilt whole: one row per facility, not per month.
+-#}
+
+{{
+    config(
+        indexes=[
+            {'columns': ['district_code']},
+        ],
+    )
+}}
+
+with
+
+facilities as (
+
+    select * from {{ ref('int_facilities_unioned') }}
+
+),
+
+facility_type_mapping as (
+
+    select * from {{ ref('facility_type_mapping') }}
+
+),
+
+facilities_reported as (
+
+    select
+        *,
+        row_number() over (
+            partition by source_dataset, facility_id
+            order by report_month desc
+        ) as recency,
+        min(report_month) over (partition by source_dataset, facility_id) as first_reported_month,
+        max(report_month) over (partition by source_dataset, facility_id) as last_reported_month
+    from facilities
+
+),
+
+latest_facilities as (
+
+    select *
+    from facilities_reported
+    where recency = 1
+
+),
+
+types_by_register_type as (
+
+    select
+        source_dataset,
+        register_type,
+        array_agg(facility_type order by facility_type) filter (where facility_type is not null) as facility_types,
+        bool_or(true) as is_known_register_type
+    from facility_type_mapping
+    group by source_dataset, register_type
+
+),
+
+latest_register_months as (
+
+    select
+        source_dataset,
+        max(report_month) as latest_register_month
+    from facilities
+    group by source_dataset
+
+),
+
+facilities_typed as (
+
+    select
+        latest_facilities.source_dataset,
+        latest_facilities.facility_id,
+        latest_facilities.facility_name,
+        latest_facilities.source_department,
+        latest_facilities.register_type,
+        coalesce(types_by_register_type.facility_types, array[]::text[]) as facility_types,
+        coalesce(types_by_register_type.is_known_register_type, false) as is_known_register_type,
+        latest_facilities.district_code,
+        latest_facilities.street,
+        latest_facilities.lng,
+        latest_facilities.lat,
+        latest_facilities.capacity,
+        case latest_facilities.source_dataset
+            when 'education.schools' then '学位'
+            when 'urban_mgmt.parking_lots' then '泊位'
+            else '床位'
+        end as capacity_unit,
+        latest_facilities.status,
+        latest_facilities.plan_year,
+        latest_facilities.start_date,
+        latest_facilities.open_date,
+        latest_facilities.is_inclusive,
+        latest_facilities.first_reported_month,
+        latest_facilities.last_reported_month,
+        latest_facilities.last_reported_month = latest_register_months.latest_register_month
+            as is_in_latest_register
+    from latest_facilities
+    left join types_by_register_type
+        on
+            latest_facilities.source_dataset = types_by_register_type.source_dataset
+            and latest_facilities.register_type = types_by_register_type.register_type
+    left join latest_register_months
+        on latest_facilities.source_dataset = latest_register_months.source_dataset
+
+)
+
+select * from facilities_typed

@@ -1,0 +1,166 @@
+{#-
+    One row per major project ever reported: its latest attributes, and from
+    the project_status_snapshot, when it was first reported started and how
+    long it has been blocked.
+
+    - actual_start_date is what the department reports (实际开工时间);
+      started_seen_month is the first report month the warehouse saw the
+      project started (status 新开工/在建/竣工). They differ when a project is
+      reported started late, or the snapshot's history began after the start.
+    - blocked_since_month is the first report month of the current unbroken
+      spell of versions with a blocker (whatever its type: a project blocked
+      by 征地拆迁 and then by 资金 has been blocked since the first);
+      months_blocked counts the report months of the spell up to the
+      project's last report, both included. Null when not blocked now.
+    - Zero-length versions (dbt_valid_from = dbt_valid_to: a correction of
+      the latest month replaced them) are ignored.
+    See snapshots/project_status_snapshot.yml for the snapshot's limits.
+-#}
+
+{{
+    config(
+        indexes=[
+            {'columns': ['district_code']},
+        ],
+    )
+}}
+
+with
+
+project_progress as (
+
+    select * from {{ ref('fct_project_progress_monthly') }}
+
+),
+
+status_history as (
+
+    select * from {{ ref('project_status_snapshot') }}
+
+),
+
+reports_ranked as (
+
+    select
+        *,
+        row_number() over (partition by project_code order by report_month desc) as recency,
+        min(report_month) over (partition by project_code) as first_report_month,
+        max(report_month) over (partition by project_code) as last_report_month,
+        max(report_month) over () as latest_report_month
+    from project_progress
+
+),
+
+latest_reports as (
+
+    select *
+    from reports_ranked
+    where recency = 1
+
+),
+
+versions as (
+
+    select
+        project_code,
+        status,
+        blocker_type,
+        dbt_valid_from::date as valid_from_month,
+        dbt_valid_to::date as valid_to_month,
+        blocker_type is not null as is_blocked
+    from status_history
+    where dbt_valid_to is null or dbt_valid_to > dbt_valid_from
+
+),
+
+-- Consecutive versions that are all blocked (or all not) form one spell.
+versions_in_spells as (
+
+    select
+        *,
+        row_number() over (partition by project_code order by valid_from_month)
+        - row_number() over (partition by project_code, is_blocked order by valid_from_month) as spell
+    from versions
+
+),
+
+current_versions as (
+
+    select *
+    from versions_in_spells
+    where valid_to_month is null
+
+),
+
+current_blocked_spells as (
+
+    select
+        versions_in_spells.project_code,
+        min(versions_in_spells.valid_from_month) as blocked_since_month
+    from versions_in_spells
+    inner join current_versions
+        on
+            versions_in_spells.project_code = current_versions.project_code
+            and versions_in_spells.spell = current_versions.spell
+            and versions_in_spells.is_blocked = current_versions.is_blocked
+    where current_versions.is_blocked
+    group by versions_in_spells.project_code
+
+),
+
+history_summarised as (
+
+    select
+        project_code,
+        min(valid_from_month) as history_since_month,
+        min(valid_from_month) filter (where status in ('新开工', '在建', '竣工')) as started_seen_month,
+        count(*) - 1 as status_changes
+    from versions
+    group by project_code
+
+),
+
+projects_with_history as (
+
+    select
+        latest_reports.project_code,
+        latest_reports.project_name,
+        latest_reports.source_department,
+        latest_reports.district_code,
+        latest_reports.category,
+        latest_reports.responsible_unit,
+        latest_reports.status,
+        latest_reports.is_started,
+        latest_reports.blocker_type,
+        latest_reports.blocker_note,
+        latest_reports.planned_start_date,
+        latest_reports.actual_start_date,
+        latest_reports.planned_completion_date,
+        latest_reports.total_investment_wan,
+        latest_reports.is_bond_funded,
+        latest_reports.first_report_month,
+        latest_reports.last_report_month,
+        latest_reports.last_report_month = latest_reports.latest_report_month as is_in_latest_report,
+        history_summarised.started_seen_month,
+        current_blocked_spells.blocked_since_month,
+        case
+            when current_blocked_spells.blocked_since_month is not null
+                then (
+                    (extract(year from latest_reports.last_report_month)
+                     - extract(year from current_blocked_spells.blocked_since_month)) * 12
+                    + extract(month from latest_reports.last_report_month)
+                    - extract(month from current_blocked_spells.blocked_since_month)
+                    + 1
+                )::integer
+        end as months_blocked,
+        history_summarised.status_changes,
+        history_summarised.history_since_month
+    from latest_reports
+    left join history_summarised
+        on latest_reports.project_code = history_summarised.project_code
+    left join current_blocked_spells
+        on latest_reports.project_code = current_blocked_spells.project_code
+
+)
+
+select * from projects_with_history
