@@ -23,6 +23,13 @@ from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 MARTS = Asset("citydw://warehouse/marts")
 
 
+def _alert_data_team(context):
+    """A failed task alerts the data team (imported at failure time, not when the file is parsed)."""
+    from citydw.alerts.airflow_callbacks import alert_data_team_on_failure
+
+    alert_data_team_on_failure(context)
+
+
 @dag(
     dag_id="citydw_monthly",
     schedule=CronTriggerTimetable("0 6 12 * *", timezone="Asia/Shanghai"),
@@ -37,7 +44,11 @@ MARTS = Asset("citydw://warehouse/marts")
             description="Report month YYYY-MM; empty means the month before the run's date.",
         )
     },
-    default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
+    default_args={
+        "retries": 2,
+        "retry_delay": pendulum.duration(seconds=30),
+        "on_failure_callback": _alert_data_team,
+    },
     tags=["citydw", "monthly"],
     doc_md=__doc__,
 )
@@ -73,13 +84,15 @@ def citydw_monthly() -> None:
     # The marts are built from whatever was accepted, even when a department's
     # ingest failed: its failure is on its own task (and alerted), not on everyone's.
     @task(outlets=[MARTS], trigger_rule="all_done")
-    def build(month: str, results: list[dict]) -> dict:
+    def build(month: str, results: list[dict], outlet_events=None) -> dict:
         from citydw.transform import build as dbt_build
 
         outcome = dbt_build()
         print(outcome.summary())
         if not outcome.success:
             raise RuntimeError("dbt build failed:\n" + "\n".join(outcome.failures))
+        # The report DAG, scheduled on this asset, reads which month was built.
+        outlet_events[MARTS].extra = {"month": month}
         return {"month": month, "counts": outcome.counts}
 
     month = report_month()

@@ -169,6 +169,56 @@ def build(full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental m
 
 
 @app.command()
+def report(
+    month: Month,
+    build: Annotated[bool, typer.Option(help="Rebuild the quality marts first.")] = True,
+    notify: Annotated[bool, typer.Option(help="Send the correction notices and alerts.")] = True,
+) -> None:
+    """The month's data-quality report, correction workbooks and notices (what citydw_report runs)."""
+    from citydw.quality.report import run as run_report
+
+    result = run_report(month, build=build, notify=notify)
+    typer.echo(result.summary())
+
+
+@app.command()
+def watch(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day to check, YYYY-MM-DD.")],
+    month: Annotated[str | None, typer.Option("--month", help="Report month; default the month before.")] = None,
+    ingest_files: Annotated[bool, typer.Option("--ingest/--no-ingest", help="Fetch new deliveries first.")] = True,
+) -> None:
+    """The daily chase in the delivery window: reminders before due dates, escalation after."""
+    from citydw.quality.watch import watch as run_watch
+
+    result = run_watch(as_of, month, ingest=ingest_files)
+    typer.echo(result.summary())
+
+
+@app.command()
+def waive(
+    dataset: Annotated[str, typer.Option(help="DEPT.DATASET")],
+    month: Month,
+    reason: Annotated[str, typer.Option(help="Why the month need not wait for this delivery.")] = "",
+    by: Annotated[str, typer.Option("--by", help="Who decided.")] = "",
+    revoke: Annotated[bool, typer.Option(help="Revoke the active waiver instead.")] = False,
+) -> None:
+    """Waive (or un-waive) a dataset's delivery for a month, so the month can be certified."""
+    from citydw.quality import ledger
+    from citydw.warehouse.connect import connect
+
+    with connect(autocommit=True) as conn:
+        if revoke:
+            done = ledger.revoke_waiver(conn, dataset, parse_month(month), revoked_by=by)
+            typer.echo("waiver revoked" if done else "no active waiver")
+            return
+        try:
+            waiver = ledger.waive(conn, dataset, parse_month(month), reason=reason, waived_by=by)
+        except ledger.WaiverError as error:
+            _fail(str(error))
+        typer.echo(f"waiver {waiver} recorded: {dataset} {month} ({reason}, {by})")
+
+
+@app.command()
 def run(
     month: Month,
     to: Annotated[str | None, typer.Option("--to", help="Last month of a range, YYYY-MM.")] = None,

@@ -201,7 +201,6 @@ def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> P
 
 
 def _validate(parsed: ParsedDelivery, spec: DatasetSpec, month: date, context: Context) -> ValidationOutcome:
-    import citydw.quality.expectations  # noqa: F401 - registers the rule pack's GX expectations
     from citydw.validation.runner import validate
     from citydw.validation.suites import load_suite
 

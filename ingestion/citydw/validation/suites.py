@@ -41,6 +41,8 @@ def read_suite_document(path: Path) -> dict:
 def load_suite(spec: DatasetSpec, expectations_dir: Path) -> gx.ExpectationSuite:
     import great_expectations as gx
 
+    import citydw.quality.expectations  # noqa: F401 - registers the rule pack's GX expectations
+
     path = expectations_dir / spec.suite_file
     if not path.exists():
         raise FileNotFoundError(f"{spec.id}: no suite at {path}; every dataset needs one (see README)")
