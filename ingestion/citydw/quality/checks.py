@@ -76,6 +76,16 @@ CHECKS: dict[str, CheckDefinition] = {
         "{column_header}与上月相比相差约一万倍，疑似单位填错（元/万元/亿元）",
         "按表头单位填报，与上月同一项目数量级一致",
     ),
+    "known_in_dataset": CheckDefinition(
+        "warning",
+        "{column_header}在{other_title}中不存在",
+        "与{other_title}中登记的项目一致",
+    ),
+    "bulletin_agrees_with_bonds": CheckDefinition(
+        "warning",
+        "全省通报中本市数据与本市专项债券资金使用情况表不一致",
+        "两表相差不超过{tolerance}万元（通报以亿元保留两位小数）",
+    ),
     "row_count_collapse": CheckDefinition(
         "warning",
         "本月报送行数较上月锐减，疑似漏报",
@@ -286,7 +296,167 @@ def _row_count_collapse(inputs: _Inputs) -> list[RuleResult]:
     return [result]
 
 
+def _known_in_dataset(inputs: _Inputs) -> list[RuleResult]:
+    """Rows whose ``column`` value the other dataset does not know (e.g. bonds for projects the DRC lacks).
+
+    The other dataset is read at its latest accepted month up to this one:
+    departments deliver on different days, and a project known last month is
+    still known.
+    """
+    column, other_id = inputs.config["column"], inputs.config["dataset"]
+    from citydw.registry import load_registry
+
+    other = load_registry().dataset(other_id)
+    known = _latest_values(inputs, other.raw_table, column)
+    failures = []
+    if known:
+        for source_row, value in _text_values(inputs.parsed, column):
+            if value is not None and value not in known:
+                failures.append(RowFailure(source_row=source_row, column=column, value=value))
+    return [
+        _result(
+            inputs, "known_in_dataset", column, len(inputs.parsed.frame) if known else 0, failures,
+            column_header=inputs.header(column), other_title=f"{other.title}（{other.id}）",
+        )
+    ]  # fmt: skip
+
+
+_BONDS, _BULLETIN, _NEW_BONDS = "finance__bond_allocations", "finance__province_bond_bulletin", "新增专项债券"
+
+
+def _bulletin_agrees_with_bonds(inputs: _Inputs) -> list[RuleResult]:
+    """The city's row of the provincial bulletin against the sums of its own bond allocations.
+
+    Issued = Σ allocated of 新增专项债券 issued from January to the month's end;
+    spent = Σ cumulative_spent of those. Runs on whichever of the two
+    datasets arrives second (the other one is read from ``raw``), so the
+    order of delivery does not matter.
+    """
+    from citydw.city import load_city
+
+    city_code = load_city().code
+    tolerance = float(inputs.config.get("tolerance_wan", 100))
+    frame = inputs.parsed.frame
+    if inputs.spec.raw_table == _BULLETIN:
+        city_rows = frame[frame["city_code"].astype("string") == city_code] if "city_code" in frame else frame.iloc[0:0]
+        if city_rows.empty:
+            return [_result(inputs, "bulletin_agrees_with_bonds", None, 0, [], tolerance=_num(tolerance))]
+        row = city_rows.iloc[0]
+        bulletin = {"issued_ytd": _float(row.get("issued_ytd")), "spent_ytd": _float(row.get("spent_ytd"))}
+        source_row = int(row[SOURCE_ROW])
+        bonds = _bond_sums_in_raw(inputs)
+    else:
+        bonds = _bond_sums(frame, inputs.month)
+        bulletin = _bulletin_city_row_in_raw(inputs, city_code)
+        source_row = None
+    failures = []
+    if bonds is not None and bulletin is not None:
+        for column, own in (("issued_ytd", bonds[0]), ("spent_ytd", bonds[1])):
+            reported = bulletin.get(column)
+            if reported is not None and abs(reported - own) > tolerance:
+                failures.append(
+                    RowFailure(
+                        source_row=source_row or 0,
+                        column=column,
+                        value=f"通报 {_num(reported)} 万元，本市报表 {_num(own)} 万元",
+                    )
+                )
+    compared = 1 if bonds is not None and bulletin is not None else 0
+    result = _result(inputs, "bulletin_agrees_with_bonds", None, compared, failures, tolerance=_num(tolerance))
+    if source_row is None and failures:
+        # Seen from the bonds file, the mismatch is no row of the department's own: report it, name no row.
+        result = replace(result, failures=())
+    return [result]
+
+
+def _float(value: Any) -> float | None:
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return None if pd.isna(number) else float(number)
+
+
+def _bond_sums(frame: pd.DataFrame, month: date) -> tuple[float, float] | None:
+    needed = {"bond_type", "issue_date", "allocated", "cumulative_spent"}
+    if frame.empty or not needed <= set(frame.columns):
+        return None
+    issued = pd.to_datetime(frame["issue_date"], errors="coerce")
+    month_end = pd.Timestamp(month) + pd.offsets.MonthEnd(0)
+    new = frame[
+        (frame["bond_type"].astype("string") == _NEW_BONDS) & (issued.dt.year == month.year) & (issued <= month_end)
+    ]
+    return float(pd.to_numeric(new["allocated"]).sum()), float(pd.to_numeric(new["cumulative_spent"]).sum())
+
+
+def _bond_sums_in_raw(inputs: _Inputs) -> tuple[float, float] | None:
+    if not _table_exists(inputs.conn, _BONDS):
+        return None
+    row = inputs.conn.execute(
+        sql.SQL(
+            """
+            select count(*),
+                   coalesce(sum(allocated) filter (where bond_type = %s and extract(year from issue_date) = %s
+                                                   and issue_date < %s), 0),
+                   coalesce(sum(cumulative_spent) filter (where bond_type = %s and extract(year from issue_date) = %s
+                                                          and issue_date < %s), 0)
+            from {table} where report_month = %s
+            """
+        ).format(table=sql.SQL("raw.{}").format(sql.Identifier(_BONDS))),
+        (_NEW_BONDS, inputs.month.year, _next(inputs.month)) * 2 + (inputs.month,),
+    ).fetchone()
+    return None if not row or not row[0] else (float(row[1]), float(row[2]))
+
+
+def _bulletin_city_row_in_raw(inputs: _Inputs, city_code: str) -> dict[str, float | None] | None:
+    if not _table_exists(inputs.conn, _BULLETIN):
+        return None
+    row = inputs.conn.execute(
+        sql.SQL("select issued_ytd, spent_ytd from {table} where report_month = %s and city_code = %s").format(
+            table=sql.SQL("raw.{}").format(sql.Identifier(_BULLETIN))
+        ),
+        (inputs.month, city_code),
+    ).fetchone()
+    if row is None:
+        return None
+    return {"issued_ytd": _float(row[0]), "spent_ytd": _float(row[1])}
+
+
+def _next(month: date) -> date:
+    from citydw.months import next_month
+
+    return next_month(month)
+
+
+def _table_exists(conn: psycopg.Connection, table: str) -> bool:
+    found = conn.execute("select to_regclass(%s)", (f"raw.{table}",)).fetchone()
+    return bool(found and found[0])
+
+
+def _latest_values(inputs: _Inputs, table: str, column: str) -> set[str]:
+    """Values of ``column`` in ``raw.<table>`` at its latest loaded month up to this one."""
+    if not _table_exists(inputs.conn, table):
+        return set()
+    query = sql.SQL(
+        """
+        select distinct {column}::text from {table}
+        where report_month = (select max(report_month) from {table} where report_month <= %s)
+        """
+    ).format(column=sql.Identifier(column), table=sql.SQL("raw.{}").format(sql.Identifier(table)))
+    return {row[0] for row in inputs.conn.execute(query, (inputs.month,)) if row[0] is not None}
+
+
+def _text_values(parsed: ParsedDelivery, column: str) -> list[tuple[int, str | None]]:
+    frame = parsed.frame
+    if column not in frame.columns:
+        return []
+    values = frame[column].astype("string")
+    return [
+        (int(row), None if pd.isna(value) else str(value).strip())
+        for row, value in zip(frame[SOURCE_ROW], values, strict=True)
+    ]
+
+
 _RUNNERS: dict[str, Callable[[_Inputs], list[RuleResult]]] = {
+    "known_in_dataset": _known_in_dataset,
+    "bulletin_agrees_with_bonds": _bulletin_agrees_with_bonds,
     "cumulative_never_falls": _cumulative_never_falls,
     "month_equals_cumulative_change": _month_equals_cumulative_change,
     "total_row_matches": _total_row_matches,
@@ -299,7 +469,7 @@ _RUNNERS: dict[str, Callable[[_Inputs], list[RuleResult]]] = {
 
 
 def _fields_named(config: dict[str, Any]) -> list[str]:
-    named = [config[k] for k in ("cumulative", "month") if k in config]
+    named = [config[k] for k in ("cumulative", "month", "column") if k in config]
     return named + list(config.get("columns") or [])
 
 
