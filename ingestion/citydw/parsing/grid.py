@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from itertools import zip_longest
@@ -366,7 +366,13 @@ def grid_from_rows(rows: Sequence[Sequence[str]], first_row_number: int, width: 
 
 
 def table_rows(grid: Grid, layout: Layout, spec: DatasetSpec) -> np.ndarray:
-    """Mask of the rows that are data: not blank, not a total, not under the notes.
+    """Mask of the rows that are data: not blank, not a total, not under the notes."""
+    keep, _ = row_masks(grid, layout, spec)
+    return keep
+
+
+def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the data rows and of the total rows of the table (both above the notes).
 
     The first non-empty cell of a row starting with "填报单位：", "注：", ...
     ends the table. A row is a total if its first text cell (numbers skipped),
@@ -386,7 +392,8 @@ def table_rows(grid: Grid, layout: Layout, spec: DatasetSpec) -> np.ndarray:
             only_first_column = index == 0 and first_text is first_cell
             break
     if first_cell is None or first_text is None:
-        return np.zeros(len(grid.source_rows), dtype=bool)
+        nothing = np.zeros(len(grid.source_rows), dtype=bool)
+        return nothing, nothing.copy()
     keep = values.present(first_cell)
     label = values.compact(first_text)
     notes = keep & values.matches(label if first_cell is first_text else values.compact(first_cell), NOTES_PATTERN)
@@ -399,7 +406,27 @@ def table_rows(grid: Grid, layout: Layout, spec: DatasetSpec) -> np.ndarray:
             continue  # no such column, or its labels are the first text cells, already checked
         cells = values.compact(values.trim(grid.columns[label_column]))
         totals |= values.matches(cells, spec.total_row_pattern, ignore_case=True)
-    return keep & ~totals
+    return keep & ~totals, keep & totals
+
+
+_TOTAL_TYPES = frozenset({"decimal", "integer", "percent"})
+
+
+def total_rows_frame(grid: Grid, layout: Layout, spec: DatasetSpec, city: City) -> pd.DataFrame | None:
+    """The file's own total row(s) (合计/总计), numeric fields in canonical units, or None without one.
+
+    Kept so the rule pack can check that the total equals the sum of the rows
+    (``citydw.quality.checks``); total rows are never loaded.
+    """
+    _, totals = row_masks(grid, layout, spec)
+    if not totals.any():
+        return None
+    numeric = {f for f in spec.fields if f.type in _TOTAL_TYPES}
+    selected = pa.array(totals)
+    small = Grid([column.filter(selected) for column in grid.columns], grid.source_rows[totals])
+    only_numeric = replace(layout, columns={k: v for k, v in layout.columns.items() if spec.field(k) in numeric})
+    frame, _ = build_frame(small, only_numeric, spec, city, table_rules=False)
+    return frame
 
 
 def _select(
@@ -505,8 +532,10 @@ def deliver(
     table_rules: bool = True,
 ) -> ParsedDelivery:
     """The ParsedDelivery of a grid laid out by ``layout``: the one exit of every reader."""
+    totals = total_rows_frame(grid, layout, spec, city) if table_rules else None
     frame, issues = build_frame(grid, layout, spec, city, table_rules=table_rules)
     return ParsedDelivery(
+        total_rows=totals,
         frame=frame,
         file_name=file_name,
         headers=dict(layout.headers),

@@ -54,3 +54,6 @@ class ParsedDelivery:
     issues: list[ParseIssue] = field(default_factory=list)
     extra_headers: list[str] = field(default_factory=list)  # headers not in the template, ignored
     sheet: str | None = None
+    # The file's own total row(s), numeric fields in canonical units, for the
+    # "total equals the sum of the rows" rule; never loaded. None without one.
+    total_rows: pd.DataFrame | None = None

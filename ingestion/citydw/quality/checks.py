@@ -225,9 +225,11 @@ def _total_row_matches(inputs: _Inputs) -> list[RuleResult]:
     totals = getattr(inputs.parsed, TOTAL_ROWS_ATTRIBUTE, None)
     frame = inputs.parsed.frame
     compared, failures = 0, []
+    # A column with an unreadable cell cannot be summed: that cell's row is quarantined already.
+    unreadable = {issue.field for issue in inputs.parsed.issues}
     if isinstance(totals, pd.DataFrame) and not totals.empty:
         for column in inputs.config["columns"]:
-            if column not in totals.columns or column not in frame.columns:
+            if column not in totals.columns or column not in frame.columns or column in unreadable:
                 continue
             written = pd.to_numeric(totals[column], errors="coerce").dropna()
             if written.empty:
