@@ -240,6 +240,8 @@ def run(
 
 def main() -> None:  # pragma: no cover - console entry point
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # GX announces its temporary docs folder at INFO on every run: not news for an operator.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     app()
 
 
