@@ -34,7 +34,7 @@ demo: install ## The sample city's year 2022 through the real DAGs; prints where
 	$(CITYDW) demo summary
 
 test: install ## The whole test suite against a real PostgreSQL (started by the tests)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 lint: install ## ruff (lint + format check) and mypy on the package
 	$(VENV)/bin/ruff check ingestion dags tests
