@@ -67,3 +67,32 @@ def drc_workbook(rows: list[dict[str, object]], month: date, *, omit: tuple[str,
     sheet.write(3 + len(rows), 0, "合计")
     workbook.close()
     return buffer.getvalue()
+
+
+def bulletin_workbook(month: date, rows: dict[str, tuple[float, float, float]]) -> bytes:
+    """The province's bulletin for ``month``: city code → (issued, issued last year, spent), in 亿元.
+
+    Cities are named from the configured province; a 全省合计 row closes the table.
+    """
+    from citydw.city import load_city
+
+    names = load_city().province_cities
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write(0, 0, f"关于{month.year}年1-{month.month}月全省新增专项债券发行使用情况的通报")
+    headers = [
+        "地区",
+        "区划代码",
+        f"1-{month.month}月新增专项债券发行额（亿元）",
+        "上年同期发行额（亿元）",
+        "累计支出（亿元）",
+        "支出进度（%）",
+    ]
+    sheet.write_row(1, 0, headers)
+    for offset, (code, (issued, before, spent)) in enumerate(rows.items(), start=2):
+        sheet.write_row(offset, 0, [names[code], code, issued, before, spent, round(100 * spent / issued, 2)])
+    totals = [sum(v[i] for v in rows.values()) for i in range(3)]
+    sheet.write_row(2 + len(rows), 0, ["全省合计", "", *totals, round(100 * totals[2] / totals[0], 2)])
+    book.close()
+    return buffer.getvalue()

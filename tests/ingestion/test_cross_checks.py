@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
-import xlsxwriter
-from builders import drc_project, drc_workbook
+from builders import bulletin_workbook, drc_project, drc_workbook
+
 from citydw.city import load_city
 from citydw.orchestration import ingest_dataset
 
@@ -22,27 +21,12 @@ def bond_row(code: str, project: str, allocated: float, spent: float) -> str:
     return f"{code},2022年江苏省政府专项债券,新增专项债券,2022-03-15,10,3.12,{project},某项目,321002,交通,{allocated},0,{spent}\n"
 
 
-def bulletin_workbook(city_issued_yi: float, city_spent_yi: float) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet()
-    sheet.write_row(0, 0, ["关于2022年1-7月全省新增专项债券发行使用情况的通报"])
-    headers = [
-        "地区",
-        "区划代码",
-        "1-7月新增专项债券发行额（亿元）",
-        "上年同期发行额（亿元）",
-        "累计支出（亿元）",
-        "支出进度（%）",
-    ]
-    sheet.write_row(1, 0, headers)
+def city_bulletin(city_issued_yi: float, city_spent_yi: float) -> bytes:
+    """A July bulletin where every other city issued 100 亿元 and spent 50."""
     city = load_city()
-    for offset, (code, name) in enumerate(sorted(city.province_cities.items()), start=2):
-        issued, spent = (city_issued_yi, city_spent_yi) if code == city.code else (100.0, 50.0)
-        sheet.write_row(offset, 0, [name, code, issued, 80.0, spent, round(100 * spent / issued, 2)])
-    sheet.write_row(offset + 1, 0, ["全省合计", "", 1300.0, 1040.0, 650.0, 50.0])
-    book.close()
-    return buffer.getvalue()
+    rows = {code: (100.0, 80.0, 50.0) for code in sorted(city.province_cities)}
+    rows[city.code] = (city_issued_yi, 80.0, city_spent_yi)
+    return bulletin_workbook(JULY, rows)
 
 
 def warning_results(db, dataset: str, rule_prefix: str):
@@ -81,8 +65,8 @@ def test_the_city_row_of_the_bulletin_must_agree_with_its_bond_data(db, tmp_path
     )
     ingest_dataset("finance.bond_allocations", "2022-07", file=str(bonds))
     agreeing, disagreeing = tmp_path / "ok.xlsx", tmp_path / "bad.xlsx"
-    agreeing.write_bytes(bulletin_workbook(5.0, 2.0))  # 5 亿元 = 50000 万元, 2 亿元 = 20000 万元
-    disagreeing.write_bytes(bulletin_workbook(6.2, 2.0))
+    agreeing.write_bytes(city_bulletin(5.0, 2.0))  # 5 亿元 = 50000 万元, 2 亿元 = 20000 万元
+    disagreeing.write_bytes(city_bulletin(6.2, 2.0))
 
     assert ingest_dataset("finance.province_bond_bulletin", "2022-07", file=str(agreeing)).status == "accepted"
     assert ingest_dataset("finance.province_bond_bulletin", "2022-07", file=str(disagreeing)).status == "accepted"
