@@ -41,6 +41,9 @@ lint: install ## ruff (lint + format check) and mypy on the package
 	$(VENV)/bin/ruff format --check ingestion dags tests
 	$(VENV)/bin/mypy ingestion/citydw
 
+cluster: install ## Airflow on Celery on localhost (Redis, scheduler, 2 workers) over the warehouse; Ctrl-C stops it
+	$(CITYDW) cluster up
+
 warehouse-up: install ## Start the embedded warehouse
 	$(CITYDW) warehouse up
 
@@ -57,4 +60,4 @@ clean: ## Remove generated data (.citydw/) after stopping the warehouse; keeps .
 	-$(CITYDW) warehouse down
 	rm -rf .citydw dbt_project/target dbt_project/logs
 
-.PHONY: help install demo test lint warehouse-up warehouse-down lock clean
+.PHONY: help install demo test lint cluster warehouse-up warehouse-down lock clean

@@ -17,6 +17,8 @@ asset that the report DAG is scheduled on.
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 
@@ -46,7 +48,8 @@ def _alert_data_team(context):
     },
     default_args={
         "retries": 2,
-        "retry_delay": pendulum.duration(seconds=30),
+        # Shortened by tests that kill a worker on purpose; 30 s otherwise.
+        "retry_delay": pendulum.duration(seconds=int(os.environ.get("CITYDW_TASK_RETRY_DELAY_SECONDS", "30"))),
         "on_failure_callback": _alert_data_team,
     },
     tags=["citydw", "monthly"],

@@ -14,7 +14,12 @@ app = typer.Typer(help="citydw — the city's monthly construction data pipeline
 warehouse_app = typer.Typer(help="The embedded PostgreSQL warehouse (data under .citydw/).", no_args_is_help=True)
 demo_app = typer.Typer(help="The sample city: its deliveries, in the real formats.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
+cluster_app = typer.Typer(
+    help="Airflow on Celery on localhost: Redis, scheduler, DAG processor, API server, two workers.",
+    no_args_is_help=True,
+)
 app.add_typer(demo_app, name="demo")
+app.add_typer(cluster_app, name="cluster")
 
 Month = Annotated[str, typer.Option("--month", help="Report month, YYYY-MM.")]
 
@@ -236,6 +241,63 @@ def run(
             failed.append(report_month)
     if failed:
         _fail(f"runs that did not succeed: {', '.join(f'{m:%Y-%m}' for m in failed)}")
+
+
+@cluster_app.command("up")
+def cluster_up(
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Start it and return; `citydw cluster down` stops it.")
+    ] = False,
+) -> None:
+    """Start the local distributed Airflow over the warehouse (Ctrl-C stops it unless --detach)."""
+    from citydw.cluster import service
+    from citydw.cluster.local import ClusterError
+
+    try:
+        service.up(detach=detach, echo=typer.echo)
+    except ClusterError as error:
+        _fail(str(error))
+
+
+@cluster_app.command("down")
+def cluster_down() -> None:
+    """Stop a detached local cluster."""
+    from citydw.cluster import service
+
+    for line in service.down():
+        typer.echo(line)
+
+
+@cluster_app.command("status")
+def cluster_status() -> None:
+    """Which cluster processes run."""
+    from citydw.cluster import service
+
+    lines = service.status()
+    for line in lines:
+        typer.echo(line)
+    if not lines:
+        raise typer.Exit(code=3)
+
+
+@app.command()
+def backfill(
+    first: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")],
+    last: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
+    wait: Annotated[bool, typer.Option(help="Wait until every month has run.")] = True,
+) -> None:
+    """Re-process past months in order through Airflow's scheduler-managed backfill."""
+    from citydw.backfill import BackfillError
+    from citydw.cluster import service
+    from citydw.cluster.api import AirflowApiError
+    from citydw.cluster.local import ClusterError
+
+    try:
+        done = service.backfill_months(parse_month(first), parse_month(last), wait=wait, echo=typer.echo)
+    except (BackfillError, ClusterError, AirflowApiError) as error:
+        _fail(str(error))
+    if not done:
+        _fail("some months did not succeed")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,101 @@
+"""What ``citydw cluster up|down|status`` and ``citydw backfill`` do, so the CLI stays a thin shell."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import date
+from types import FrameType
+
+from citydw.cluster.local import MONTHLY_DAG, ClusterConfig, LocalCluster, api_for, running_processes, stop_detached
+from citydw.settings import Settings, get_settings
+
+Echo = Callable[[str], None]
+
+
+def up(*, detach: bool = False, echo: Echo = print, settings: Settings | None = None) -> LocalCluster:
+    """Start the local cluster on the configured warehouse; unless ``detach``, run until Ctrl-C, then stop it."""
+    settings = settings or get_settings()
+    cluster = LocalCluster(ClusterConfig.from_settings(settings), attached=not detach)
+    echo(f"starting the local cluster under {cluster.home} (logs in {cluster.home / 'logs'}) …")
+    with cluster if not detach else _started(cluster):
+        cluster.wait_for_dag(MONTHLY_DAG)
+        echo(f"Airflow UI and API: {cluster.api_url}  (every user is admin: local only)")
+        echo(f"processes: {', '.join(f'{p.name} ({p.pid})' for p in cluster.processes.values())}")
+        echo(
+            'run months:        citydw backfill --from 2022-01 --to 2022-03  (or trigger with conf {"month": "YYYY-MM"})'
+        )
+        if detach:
+            echo("stop it with:      citydw cluster down")
+            return cluster
+        echo("Ctrl-C stops every process.")
+        _wait_for_signal()
+        echo("stopping …")
+    return cluster
+
+
+class _started:
+    """Start without stopping on exit (detached), but stop if starting fails."""
+
+    def __init__(self, cluster: LocalCluster) -> None:
+        self.cluster = cluster
+
+    def __enter__(self) -> LocalCluster:
+        try:
+            self.cluster.start()
+        except BaseException:
+            self.cluster.stop()
+            raise
+        return self.cluster
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self.cluster.stop()
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+    while not stop.wait(1):
+        pass
+
+
+def down(settings: Settings | None = None) -> list[str]:
+    """Stop a detached local cluster; returns the processes stopped."""
+    settings = settings or get_settings()
+    return stop_detached(settings.home_dir / "cluster")
+
+
+def status(settings: Settings | None = None) -> list[str]:
+    """The local cluster's running processes, one line each."""
+    settings = settings or get_settings()
+    return [f"{p.name:>14}: pid {p.pid}, log {p.log_file}" for p in running_processes(settings.home_dir / "cluster")]
+
+
+def backfill_months(first: date, last: date, *, wait: bool = True, echo: Echo = print) -> bool:
+    """``citydw backfill``: the months Airflow will run, then (with ``wait``) how each ended."""
+    from citydw.backfill import backfill, plan_backfill
+
+    settings = get_settings()
+    api = api_for(settings)
+    months = plan_backfill(api, first, last, timezone=settings.timezone)
+    echo(f"backfill of citydw_monthly at {api.base_url}: {', '.join(f'{m:%Y-%m}' for m in months) or 'nothing'}")
+    seen: dict[date, str] = {}
+
+    def progress(runs: list) -> None:
+        for run in runs:
+            if seen.get(run.month) != run.state:
+                seen[run.month] = run.state
+                echo(f"  {run.describe()}")
+
+    outcome = backfill(api, first, last, wait=wait, timezone=settings.timezone, on_poll=progress)
+    if not wait:
+        echo(f"backfill {outcome.backfill_id} created; the scheduler runs it (UI: Browse → Backfills)")
+        return True
+    return outcome.succeeded
