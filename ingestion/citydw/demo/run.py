@@ -51,13 +51,65 @@ def demo_apis(settings: Settings) -> Iterator[dict[str, str]]:
         get_settings.cache_clear()
 
 
+class _MailFolder:
+    """aiosmtpd handler: every message received is written as an .eml file."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd calls it by this name
+        self.count += 1
+        (self.folder / f"{self.count:05d}.eml").write_bytes(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def demo_mailbox(settings: Settings) -> Iterator[Path | None]:
+    """A real SMTP server on localhost that keeps the demo's e-mail alerts as files.
+
+    The demo's department contacts are made up, so their alerts go to
+    ``<home>/demo-mail/`` instead of the world; a configured CITYDW_SMTP_HOST
+    is left alone.
+    """
+    if settings.smtp_host:
+        yield None
+        return
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    folder = settings.home_dir / "demo-mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(_MailFolder(folder), hostname="127.0.0.1", port=port)
+    controller.start()
+    variables = {
+        "CITYDW_SMTP_HOST": "127.0.0.1",
+        "CITYDW_SMTP_PORT": str(port),
+        "CITYDW_SMTP_SECURITY": "none",
+        "CITYDW_SMTP_FROM": "citydw@demo-city.gov.cn",
+    }
+    os.environ.update(variables)
+    get_settings.cache_clear()
+    try:
+        yield folder
+    finally:
+        controller.stop()
+        for name in variables:
+            os.environ.pop(name, None)
+        get_settings.cache_clear()
+
+
 def run_months(months: list[date], on_month: Callable[[date], None] | None = None) -> dict[date, str]:
     """Run the monthly DAG for each month in order, with the demo APIs up; month → final state."""
     from citydw import airflow_local
 
     settings = get_settings()
     states = {}
-    with demo_apis(settings):
+    with demo_apis(settings), demo_mailbox(settings):
         for month in months:
             states[month] = airflow_local.run_month(month)
             print(f"citydw_monthly {month:%Y-%m}: {states[month]}", flush=True)
