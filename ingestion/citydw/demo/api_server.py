@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -178,13 +179,17 @@ class DemoApiServer(ThreadingHTTPServer):
                 raise ValueError
         except ValueError:
             return _json(HTTPStatus.BAD_REQUEST, {"error": "page must be a whole number from 1"})
-        records = self._records(self.root / department / dataset / f"{month}.json")
+        path = self.root / department / dataset / f"{month}.json"
+        records = self._records(path)
         if records is None:
             return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "the feed's file is not a JSON list"})
         items = records[(page - 1) * self.page_size : page * self.page_size]
         if page == self.faults.drop_page:
             items = []
-        return _json(HTTPStatus.OK, {"total": len(records), "page": page, "page_size": self.page_size, "items": items})
+        # The month's data was published when its file was written: say so, as a real feed's server does.
+        published = (("Last-Modified", formatdate(path.stat().st_mtime, usegmt=True)),) if path.is_file() else ()
+        envelope = {"total": len(records), "page": page, "page_size": self.page_size, "items": items}
+        return _json(HTTPStatus.OK, envelope, headers=published)
 
     @staticmethod
     def _records(path: Path) -> list[Any] | None:

@@ -103,16 +103,21 @@ def chased_datasets(registry: Registry) -> list[DatasetSpec]:
     return [spec for spec in registry.datasets.values() if spec.frequency == "monthly" and spec.due.working_day]
 
 
-def first_month_seen(conn: psycopg.Connection) -> date | None:
-    """The earliest report month the warehouse has any record of."""
+def first_month_seen(conn: psycopg.Connection, datasets: list[str]) -> date | None:
+    """The earliest report month the warehouse has any record of for ``datasets``.
+
+    Only the chased (monthly) datasets count: yearly reference data carries
+    the 1 January of the year it describes, which is not a month anyone ran.
+    """
     row = conn.execute(
         """
         select min(report_month) from (
-            select min(report_month) as report_month from meta.deliveries
-            union all select min(report_month) from meta.fetch_attempts
-            union all select min(report_month) from meta.delivery_schedule
+            select min(report_month) as report_month from meta.deliveries where dataset = any(%(datasets)s)
+            union all select min(report_month) from meta.fetch_attempts where dataset = any(%(datasets)s)
+            union all select min(report_month) from meta.delivery_schedule where dataset = any(%(datasets)s)
         ) as seen
-        """
+        """,
+        {"datasets": datasets},
     ).fetchone()
     return row[0] if row else None
 
@@ -124,7 +129,7 @@ def refresh_schedule(conn: psycopg.Connection, registry: Registry, up_to: date, 
     changed due rule or a renamed department shows on the next refresh.
     Returns the number of dataset-months scheduled.
     """
-    first = since or first_month_seen(conn) or up_to
+    first = since or first_month_seen(conn, [spec.id for spec in chased_datasets(registry)]) or up_to
     months = month_range(min(first, up_to), up_to)
     refresh_calendar(conn, range(months[0].year, months[-1].year + 2))
     rows = []

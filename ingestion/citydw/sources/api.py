@@ -195,17 +195,22 @@ def fetch_delivery(
             return None
         pages = math.ceil(total / page_size)
         items = _checked_items(spec, url, first, 1, pages, total, page_size)
+        published = [first[LAST_MODIFIED]]
         for number in range(2, pages + 1):
             page = fetch_page(session, url, number)
             items.extend(_checked_items(spec, url, page, number, pages, total, page_size))
+            published.append(page[LAST_MODIFIED])
     if len(items) != total:  # the per-page checks make this unreachable; it is the contract, so check it
         raise SourceError(f"{spec.id}: {url} announced {total} items, its {pages} pages gave {len(items)}")
     data = canonical_json(spec, month, total, items)
     log.info("%s %s: %d items in %d pages from %s", spec.id, month_token(spec, month), total, pages, url)
+    # When the department published the data, if its server says so (Last-Modified), is when it
+    # was delivered — as a file's modification time is for a drop; otherwise, now.
+    known = [moment for moment in published if moment is not None]
     return Candidate(
         file_name=f"{spec.id}-{month_token(spec, month)}.json",
         source_uri=url,
-        received_at=datetime.now(tz=UTC),
+        received_at=max(known) if known else datetime.now(tz=UTC),
         read=lambda: data,
     )
 
@@ -325,7 +330,23 @@ def _page(spec: DatasetSpec, url: str, number: int, response: requests.Response)
         document = json.loads(text, parse_constant=_reject_constant)
     except ValueError as error:
         raise SourceError(f"{spec.id}: {url} answered invalid JSON ({error}): {_snippet(text)}") from None
-    return _envelope(spec, url, number, document)
+    envelope = _envelope(spec, url, number, document)
+    envelope[LAST_MODIFIED] = _http_date(response.headers.get("Last-Modified"))
+    return envelope
+
+
+LAST_MODIFIED = "_last_modified"
+"""Key under which a page carries its HTTP Last-Modified time (not part of the delivery's bytes)."""
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _envelope(spec: DatasetSpec, url: str, number: int, document: Any) -> dict:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,16 @@ def test_same_data_fetched_twice_has_the_same_checksum(start_server, tmp_path: P
 
     checksums = {hashlib.sha256(c.read()).hexdigest() for c in (first, second, third)}
     assert len(checksums) == 1
+
+
+def test_the_delivery_arrived_when_the_server_says_it_was_published(start_server, feed_root: Path) -> None:
+    published = datetime(2022, 8, 4, 2, 36, 41, tzinfo=UTC)
+    feed = feed_root / "transport" / "transport_projects" / "2022-07.json"
+    os.utime(feed, (published.timestamp(), published.timestamp()))
+
+    candidate = fetch(start_server())
+
+    assert candidate is not None and candidate.received_at == published  # Last-Modified, not the fetch time
 
 
 def test_a_month_without_data_is_missing(start_server) -> None:
