@@ -36,6 +36,12 @@ demo: install ## The sample city's year 2022 through the real DAGs; prints where
 test: install ## The whole test suite against a real PostgreSQL (started by the tests)
 	$(VENV)/bin/pytest -n 2
 
+bench: install ## Benchmarks (~40 min): bench/results/latest.json and the table in docs/benchmarks.md
+	$(VENV)/bin/python -m bench run
+
+bench-quick: install ## The benchmark harness on small sizes (< 5 min): bench/results/quick.json
+	$(VENV)/bin/python -m bench run --quick
+
 lint: install ## ruff (lint + format check) and mypy on the package
 	$(VENV)/bin/ruff check ingestion dags tests
 	$(VENV)/bin/ruff format --check ingestion dags tests
@@ -60,4 +66,4 @@ clean: ## Remove generated data (.citydw/) after stopping the warehouse; keeps .
 	-$(CITYDW) warehouse down
 	rm -rf .citydw dbt_project/target dbt_project/logs
 
-.PHONY: help install demo test lint cluster warehouse-up warehouse-down lock clean
+.PHONY: help install demo test bench bench-quick lint cluster warehouse-up warehouse-down lock clean
