@@ -36,7 +36,7 @@ demo: install ## The sample city's year 2022 through the real DAGs; prints where
 test: install ## The whole test suite against a real PostgreSQL (started by the tests)
 	$(VENV)/bin/pytest -n 2
 
-bench: install ## Benchmarks (~40 min): bench/results/latest.json and the table in docs/benchmarks.md
+bench: install ## Benchmarks (~25 min): bench/results/latest.json and the table in docs/benchmarks.md
 	$(VENV)/bin/python -m bench run
 
 bench-quick: install ## The benchmark harness on small sizes (< 5 min): bench/results/quick.json

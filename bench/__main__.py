@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--skip-demo", action="store_true", help="leave out make demo")
     run.add_argument("--demo-runs", type=int, default=3, help="runs of make demo (default 3)")
     run.add_argument("--only", help="comma-separated benchmarks or keys: dags, load, ingest, month, demo")
-    run.add_argument("--output", type=Path, help="results file (default bench/results/latest.json, quick.json)")
+    run.add_argument(
+        "--output", type=Path, help="results file (default bench/results/latest.json; quick.json, partial.json)"
+    )
     run.add_argument("--work", type=Path, help="work folder (default: a new temporary one)")
     run.add_argument("--keep", action="store_true", help="keep the work folder")
     run.add_argument("--profile", action="store_true", help="profile one more 1M ingest (pyinstrument)")

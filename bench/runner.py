@@ -26,6 +26,8 @@ from bench.results import GOALS, KEYS, RESULTS, Measurement, write
 from bench.warehouse import PSQL, bench_warehouse
 
 QUICK_RESULTS = RESULTS.with_name("quick.json")
+PARTIAL_RESULTS = RESULTS.with_name("partial.json")
+"""Where ``--only`` writes by default: some keys, not a run the docs can show."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def run(options: Options) -> int:
     started = time.time()
     runs = options.runs or 3
     heavy_runs = options.runs or (1 if options.quick else 3)
-    output = options.output or (QUICK_RESULTS if options.quick else RESULTS)
+    output = options.output or (QUICK_RESULTS if options.quick else PARTIAL_RESULTS if options.only else RESULTS)
     work = options.work or Path(tempfile.mkdtemp(prefix="citydw-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     sizes = Sizes.quick() if options.quick else Sizes.full()

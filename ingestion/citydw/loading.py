@@ -4,13 +4,12 @@ A month is a partition of the raw table: loading a delivery deletes the
 month's rows and COPYs the new ones in the caller's transaction, so readers
 see the old version or the new one, never a mix, and a crash leaves the old
 one in place. Rows travel as CSV produced by Arrow's C++ writer and go
-through PostgreSQL's COPY: no ``to_sql``, no row-by-row INSERT. A thread
-sends each batch while Arrow writes the next, so the client's work hides
-behind the server's: a load runs at the speed of ``psql`` copying a CSV file (bench/).
+through PostgreSQL's COPY: no ``to_sql``, no row-by-row INSERT.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -20,7 +19,6 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
 
 from citydw.parsing.model import SOURCE_ROW
 from citydw.registry import DatasetSpec
@@ -112,12 +110,12 @@ def to_arrow(frame: pd.DataFrame, spec: DatasetSpec, report_month: date, deliver
     return pa.table(columns)
 
 
-def _csv_chunks(table: pa.Table) -> Iterator[memoryview]:
+def _csv_chunks(table: pa.Table) -> Iterator[bytes]:
     options = pa_csv.WriteOptions(include_header=False, batch_size=COPY_BATCH_ROWS)
     for batch in table.to_batches(max_chunksize=COPY_BATCH_ROWS):
-        sink = pa.BufferOutputStream()
-        pa_csv.write_csv(batch, sink, options)
-        yield memoryview(sink.getvalue())
+        buffer = io.BytesIO()
+        pa_csv.write_csv(batch, buffer, options)
+        yield buffer.getvalue()
 
 
 def copy_table(conn: psycopg.Connection, target: sql.Composable, table: pa.Table) -> int:
@@ -125,9 +123,7 @@ def copy_table(conn: psycopg.Connection, target: sql.Composable, table: pa.Table
     statement = sql.SQL("copy {target} ({columns}) from stdin (format csv)").format(
         target=target, columns=sql.SQL(", ").join(sql.Identifier(name) for name in table.column_names)
     )
-    # The queued writer sends from a thread of its own: Arrow (which releases the GIL)
-    # writes the next batch while the server parses this one.
-    with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
+    with conn.cursor() as cur, cur.copy(statement) as copy:
         for chunk in _csv_chunks(table):
             copy.write(chunk)
     return table.num_rows
