@@ -33,84 +33,45 @@ water_projects as (
 
 projects_unioned as (
 
+    {#- The feeds in order of authority (DEPARTMENTS.md): the DRC first. Each
+        has the DRC's template, so the same columns come from every one. #}
+    {%- set feeds = [
+        ('drc', 'drc_major_projects'),
+        ('transport', 'transport_projects'),
+        ('water', 'water_projects'),
+    ] %}
+    {%- set columns = [
+        'report_month',
+        'project_code',
+        'project_name',
+        'category',
+        'district_code',
+        'responsible_unit',
+        'status',
+        'total_investment_wan',
+        'annual_plan_investment_wan',
+        'month_investment_wan',
+        'ytd_investment_wan',
+        'planned_start_date',
+        'actual_start_date',
+        'planned_completion_date',
+        'progress_note',
+        'blocker_type',
+        'blocker_note',
+        'is_bond_funded',
+        'delivery_id',
+        'loaded_at',
+    ] %}
+    {%- for department, feed in feeds %}
     select
-        'drc'::text as source_department,
-        1 as source_priority,
-        report_month,
-        project_code,
-        project_name,
-        category,
-        district_code,
-        responsible_unit,
-        status,
-        total_investment_wan,
-        annual_plan_investment_wan,
-        month_investment_wan,
-        ytd_investment_wan,
-        planned_start_date,
-        actual_start_date,
-        planned_completion_date,
-        progress_note,
-        blocker_type,
-        blocker_note,
-        is_bond_funded,
-        delivery_id,
-        loaded_at
-    from drc_major_projects
-
+        '{{ department }}'::text as source_department,
+        {{ loop.index }} as source_priority,
+        {{ columns | join(',\n        ') }}
+    from {{ feed }}
+    {% if not loop.last %}
     union all
-
-    select
-        'transport'::text as source_department,
-        2 as source_priority,
-        report_month,
-        project_code,
-        project_name,
-        category,
-        district_code,
-        responsible_unit,
-        status,
-        total_investment_wan,
-        annual_plan_investment_wan,
-        month_investment_wan,
-        ytd_investment_wan,
-        planned_start_date,
-        actual_start_date,
-        planned_completion_date,
-        progress_note,
-        blocker_type,
-        blocker_note,
-        is_bond_funded,
-        delivery_id,
-        loaded_at
-    from transport_projects
-
-    union all
-
-    select
-        'water'::text as source_department,
-        3 as source_priority,
-        report_month,
-        project_code,
-        project_name,
-        category,
-        district_code,
-        responsible_unit,
-        status,
-        total_investment_wan,
-        annual_plan_investment_wan,
-        month_investment_wan,
-        ytd_investment_wan,
-        planned_start_date,
-        actual_start_date,
-        planned_completion_date,
-        progress_note,
-        blocker_type,
-        blocker_note,
-        is_bond_funded,
-        delivery_id,
-        loaded_at
-    from water_projects
+    {% endif %}
+    {%- endfor %}
 
 ),
 
