@@ -34,7 +34,7 @@ demo: install ## The sample city's year 2022 through the real DAGs; prints where
 	$(CITYDW) demo summary
 
 test: install ## The whole test suite against a real PostgreSQL (started by the tests)
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 bench: install ## Benchmarks (~25 min): bench/results/latest.json and the table in docs/benchmarks.md
 	$(VENV)/bin/python -m bench run

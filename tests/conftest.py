@@ -13,12 +13,14 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 import pytest
+from psycopg import sql
+
 from citydw.settings import get_settings
 from citydw.warehouse import EmbeddedWarehouse, WarehousePortInUseError, prepare_warehouse, url_with_database
-from psycopg import sql
 
 
 def find_free_port() -> int:
@@ -67,23 +69,35 @@ def warehouse_template(warehouse_server_url: str) -> Iterator[str]:
     _drop_database(warehouse_server_url, name)
 
 
+@contextmanager
+def fresh_database(server_url: str, template: str) -> Iterator[str]:
+    """A new migrated database copied from ``template`` while the block runs; yields its URL."""
+    name = f"citydw_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(template)))
+    url = url_with_database(server_url, name)
+    # Copied from a migrated template, so this only checks the history.
+    prepare_warehouse(url)
+    try:
+        yield url
+    finally:
+        _drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def new_database(warehouse_server_url: str, warehouse_template: str) -> Callable[[], AbstractContextManager[str]]:
+    """For fixtures wider than a test: ``with new_database() as url:`` a fresh migrated database."""
+    return lambda: fresh_database(warehouse_server_url, warehouse_template)
+
+
 @pytest.fixture
 def warehouse_url(warehouse_server_url: str, warehouse_template: str) -> Iterator[str]:
     """A fresh migrated database for this test, also set as CITYDW_WAREHOUSE_URL."""
-    name = f"citydw_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(warehouse_server_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(warehouse_template))
-        )
-    url = url_with_database(warehouse_server_url, name)
-    # Copied from a migrated template, so this only checks the history.
-    prepare_warehouse(url)
-    with pytest.MonkeyPatch.context() as patch:
+    with fresh_database(warehouse_server_url, warehouse_template) as url, pytest.MonkeyPatch.context() as patch:
         patch.setenv("CITYDW_WAREHOUSE_URL", url)
         get_settings.cache_clear()
         yield url
     get_settings.cache_clear()
-    _drop_database(warehouse_server_url, name)
 
 
 @pytest.fixture

@@ -55,15 +55,11 @@ class Settings(BaseSettings):
     home: Path | None = Field(
         default=None, description="Working data (warehouse, archive, reports); default <project>/.citydw."
     )
-    warehouse_url: str | None = Field(
-        default=None, description="PostgreSQL URL; unset means the embedded warehouse."
-    )
+    warehouse_url: str | None = Field(default=None, description="PostgreSQL URL; unset means the embedded warehouse.")
     warehouse_port: int = Field(default=55432, description="TCP port of the embedded warehouse.")
     registry_dir: Path | None = Field(default=None, description="Department registry; default <project>/registry.")
     expectations_dir: Path | None = Field(default=None, description="GX suites; default <project>/expectations.")
-    drop_url: str | None = Field(
-        default=None, description="fsspec URL of the file-drop root; default <home>/drop."
-    )
+    drop_url: str | None = Field(default=None, description="fsspec URL of the file-drop root; default <home>/drop.")
     archive_url: str | None = Field(
         default=None, description="fsspec URL of the content-addressed archive; default <home>/archive."
     )

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from functools import partial
 from datetime import UTC, date, datetime
+from functools import partial
 
 import fsspec
 

@@ -54,9 +54,8 @@ def prepare_warehouse(url: str) -> str:
         if url in _prepared:
             return url
         # Imported here: migrations uses this module's helpers.
-        from citydw.warehouse.migrations import migrate
-
         from citydw.warehouse import roles
+        from citydw.warehouse.migrations import migrate
 
         ensure_database(url)
         migrate(url)
@@ -92,7 +91,9 @@ def bi_url(url: str, settings: Settings | None = None) -> str | None:
         return None
     parts = urlsplit(url)
     host = parts.hostname or ""
-    netloc = f"citydw_bi:{quote(password.get_secret_value(), safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"citydw_bi:{quote(password.get_secret_value(), safe='')}@{host}" + (
+        f":{parts.port}" if parts.port else ""
+    )
     return urlunsplit(parts._replace(netloc=netloc))
 
 

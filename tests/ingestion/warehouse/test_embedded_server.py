@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 import psycopg
 import pytest
+
 from citydw.settings import Settings
 from citydw.warehouse import EmbeddedWarehouse, WarehousePortInUseError, resolve_warehouse_url
 

@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
+from psycopg import sql
+
 from citydw.warehouse import MigrationError, ensure_database, migrate, url_with_database
 from citydw.warehouse.migrations import discover_migrations
-from psycopg import sql
 
 SCHEMAS = {"raw", "meta", "staging", "intermediate", "marts"}
 

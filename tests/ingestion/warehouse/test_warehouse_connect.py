@@ -8,6 +8,8 @@ from urllib.parse import quote, urlsplit
 
 import psycopg
 import pytest
+from psycopg import sql
+
 from citydw.settings import get_settings
 from citydw.warehouse import (
     WarehouseConnectionError,
@@ -17,7 +19,6 @@ from citydw.warehouse import (
     resolve_warehouse_url,
     url_with_database,
 )
-from psycopg import sql
 
 
 @pytest.fixture
