@@ -164,14 +164,17 @@ def _cumulative_never_falls(inputs: _Inputs) -> list[RuleResult]:
     tolerance = float(inputs.config.get("tolerance", 0.005))
     compared, failures = 0, []
     if not (within_year and inputs.month.month == 1):
-        previous = _previous_values(inputs, [cumulative])
-        for source_row, key, current in _rows(inputs.parsed, inputs.spec, cumulative):
-            before = previous.get(key or (), {}).get(cumulative)
-            if current is None or before is None:
-                continue
-            compared += 1
-            if current < before - tolerance:
-                failures.append(RowFailure(source_row, cumulative, f"{_num(current)}（上月为{_num(before)}）"))
+        rows = _with_previous(inputs, [cumulative])
+        current, before = rows[cumulative], rows[_PREVIOUS + cumulative]
+        both = current.notna() & before.notna()
+        compared = int(both.sum())
+        failing = rows[both & (current < before - tolerance)]
+        failures = [
+            RowFailure(int(row), cumulative, f"{_num(now)}（上月为{_num(then)}）")
+            for row, now, then in zip(
+                failing[SOURCE_ROW], failing[cumulative], failing[_PREVIOUS + cumulative], strict=True
+            )
+        ]
     return [
         _result(
             inputs,
@@ -189,30 +192,31 @@ def _month_equals_cumulative_change(inputs: _Inputs) -> list[RuleResult]:
     absolute = float(inputs.config.get("tolerance", 0.5))
     relative = float(inputs.config.get("relative_tolerance", 0.001))
     january = inputs.month.month == 1 and inputs.config.get("within_year", True)
-    previous = {} if january else _previous_values(inputs, [cumulative])
-    months = dict((row, value) for row, _key, value in _rows(inputs.parsed, inputs.spec, month_field))
-    compared, failures = 0, []
-    for source_row, key, current in _rows(inputs.parsed, inputs.spec, cumulative):
-        month_value = months.get(source_row)
-        before = 0.0 if january else previous.get(key or (), {}).get(cumulative)
-        if current is None or month_value is None or before is None:
-            continue
-        compared += 1
-        change = current - before
-        if abs(month_value - change) > absolute + relative * abs(change):
-            failures.append(
-                RowFailure(
-                    source_row,
-                    month_field,
-                    f"本月{_num(month_value)}，累计{_num(current)}，上月累计{_num(before)}（差额应为{_num(change)}）",
-                )
-            )
+    if january:  # the change since January 1st is the cumulative figure itself
+        rows = _values(inputs.parsed, inputs.spec, [month_field, cumulative])
+        rows[_PREVIOUS + cumulative] = 0.0
+    else:
+        rows = _with_previous(inputs, [cumulative], also=[month_field])
+    current, before, month_value = rows[cumulative], rows[_PREVIOUS + cumulative], rows[month_field]
+    change = current - before
+    present = current.notna() & before.notna() & month_value.notna()
+    failing = rows[present & ((month_value - change).abs() > absolute + relative * change.abs())]
+    failures = [
+        RowFailure(
+            int(row),
+            month_field,
+            f"本月{_num(value)}，累计{_num(now)}，上月累计{_num(then)}（差额应为{_num(now - then)}）",
+        )
+        for row, value, now, then in zip(
+            failing[SOURCE_ROW], failing[month_field], failing[cumulative], failing[_PREVIOUS + cumulative], strict=True
+        )
+    ]
     return [
         _result(
             inputs,
             "month_equals_cumulative_change",
             month_field,
-            compared,
+            int(present.sum()),
             failures,
             rule_columns=f"{month_field},{cumulative}",
             month_header=inputs.header(month_field),
@@ -256,23 +260,23 @@ def _unit_slip(inputs: _Inputs) -> list[RuleResult]:
     # Within half an order of magnitude of the factor: 10⁴ × a value that also moved a little.
     low, high = factor / math.sqrt(10), factor * math.sqrt(10)
     columns = list(inputs.config["columns"])
-    previous = _previous_values(inputs, columns)
+    rows = _with_previous(inputs, columns)
     results = []
     for column in columns:
-        compared, failures = 0, []
-        for source_row, key, current in _rows(inputs.parsed, inputs.spec, column):
-            before = previous.get(key or (), {}).get(column)
-            if not current or not before or current <= 0 or before <= 0:
-                continue
-            compared += 1
-            ratio = current / before
-            if low <= ratio <= high or low <= 1 / ratio <= high:
-                failures.append(
-                    RowFailure(
-                        source_row, column, f"{_num(current)}（上月为{_num(before)}，约{_num(round(ratio, 4))}倍）"
-                    )
-                )
-        results.append(_result(inputs, "unit_slip", column, compared, failures, column_header=inputs.header(column)))
+        current, before = rows[column], rows[_PREVIOUS + column]
+        positive = (current > 0) & (before > 0)  # NaN compares False: absent values are not compared
+        ratio = current / before
+        slipped = ratio.between(low, high) | (1 / ratio).between(low, high)
+        failing = rows.assign(ratio=ratio)[positive & slipped]
+        failures = [
+            RowFailure(int(row), column, f"{_num(now)}（上月为{_num(then)}，约{_num(round(times, 4))}倍）")
+            for row, now, then, times in zip(
+                failing[SOURCE_ROW], failing[column], failing[_PREVIOUS + column], failing["ratio"], strict=True
+            )
+        ]
+        results.append(
+            _result(inputs, "unit_slip", column, int(positive.sum()), failures, column_header=inputs.header(column))
+        )
     return results
 
 
@@ -311,10 +315,14 @@ def _known_in_dataset(inputs: _Inputs) -> list[RuleResult]:
     other = load_registry().dataset(other_id)
     known = _latest_values(inputs, other.raw_table, column)
     failures = []
-    if known:
-        for source_row, value in _text_values(inputs.parsed, column):
-            if value is not None and value not in known:
-                failures.append(RowFailure(source_row=source_row, column=column, value=value))
+    frame = inputs.parsed.frame
+    if known and column in frame.columns:
+        values = frame[column].astype("string").str.strip()
+        unknown = values.notna() & ~values.isin(known)
+        failures = [
+            RowFailure(source_row=int(row), column=column, value=str(value))
+            for row, value in zip(frame.loc[unknown, SOURCE_ROW], values[unknown], strict=True)
+        ]
     return [
         _result(
             inputs, "known_in_dataset", column, len(inputs.parsed.frame) if known else 0, failures,
@@ -445,17 +453,6 @@ def _latest_values(inputs: _Inputs, table: str, column: str) -> set[str]:
     return {row[0] for row in inputs.conn.execute(query, (inputs.month,)) if row[0] is not None}
 
 
-def _text_values(parsed: ParsedDelivery, column: str) -> list[tuple[int, str | None]]:
-    frame = parsed.frame
-    if column not in frame.columns:
-        return []
-    values = frame[column].astype("string")
-    return [
-        (int(row), None if pd.isna(value) else str(value).strip())
-        for row, value in zip(frame[SOURCE_ROW], values, strict=True)
-    ]
-
-
 _RUNNERS: dict[str, Callable[[_Inputs], list[RuleResult]]] = {
     "known_in_dataset": _known_in_dataset,
     "bulletin_agrees_with_bonds": _bulletin_agrees_with_bonds,
@@ -504,47 +501,77 @@ def _result(
     )
 
 
-def _key_text(values: tuple[Any, ...]) -> tuple[str, ...] | None:
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA for v in values):
+_PREVIOUS = "previous:"
+"""Prefix of the previous month's value of a field in the frames the cross-month rules compare."""
+
+
+def _key_columns(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame | None:
+    """The row key as stripped text, one column per key field; None unless the frame has the whole key.
+
+    A row with any part of its key missing keeps <NA> there and so matches no row of another month.
+    """
+    if not key or not set(key) <= set(frame.columns):
         return None
-    return tuple(str(v).strip() for v in values)
+    return pd.DataFrame({k: frame[k].astype("string").str.strip() for k in key}, index=frame.index)
 
 
-def _rows(
-    parsed: ParsedDelivery, spec: DatasetSpec, field: str
-) -> list[tuple[int, tuple[str, ...] | None, float | None]]:
-    """(source_row, key, value) of every row of the delivery; value None when absent or unreadable."""
+def _values(parsed: ParsedDelivery, spec: DatasetSpec, fields: list[str]) -> pd.DataFrame:
+    """``source_row``, the row key and ``fields`` as float64 of every row (NaN when absent or unreadable)."""
     frame = parsed.frame
-    if field not in frame.columns:
-        return []
-    keys = [k for k in spec.key if k in frame.columns]
-    key_values = frame[keys].astype("object").itertuples(index=False, name=None) if keys else [()] * len(frame)
-    values = pd.to_numeric(frame[field], errors="coerce").astype("float64")
-    return [
-        (int(row), _key_text(key) if keys else None, None if math.isnan(value) else float(value))
-        for row, key, value in zip(frame[SOURCE_ROW], key_values, values, strict=True)
-    ]
+    values = pd.DataFrame({SOURCE_ROW: frame[SOURCE_ROW].astype("int64")}, index=frame.index)
+    keys = _key_columns(frame, spec.key)
+    if keys is not None:
+        values = values.join(keys)
+    for field in fields:
+        values[field] = (
+            pd.to_numeric(frame[field], errors="coerce").astype("float64") if field in frame.columns else math.nan
+        )
+    return values.reset_index(drop=True)
 
 
-def _previous_values(inputs: _Inputs, fields: list[str]) -> dict[tuple[str, ...], dict[str, float | None]]:
-    """The previous month's accepted values of ``fields`` by row key, from ``raw``; empty when none."""
+def _with_previous(inputs: _Inputs, fields: list[str], also: list[str] | None = None) -> pd.DataFrame:
+    """The delivery's ``fields`` (and ``also``) with the previous month's accepted ``fields`` beside them.
+
+    One row per row of the delivery, in its order; ``previous:<field>`` is
+    the value loaded last month for the same key, NaN when there is none.
+    The previous month is read once, and matched by a merge on the key.
+    """
+    current = _values(inputs.parsed, inputs.spec, fields + (also or []))
+    previous = _previous_values(inputs, fields)
+    if previous.empty or not set(inputs.spec.key) <= set(current.columns):
+        for field in fields:
+            current[_PREVIOUS + field] = math.nan
+        return current
+    return current.merge(previous, how="left", on=list(inputs.spec.key), sort=False, validate="many_to_one")
+
+
+def _previous_values(inputs: _Inputs, fields: list[str]) -> pd.DataFrame:
+    """The previous month's accepted values of ``fields`` by row key, from ``raw``; empty when none.
+
+    Columns: the key fields (stripped text) and ``previous:<field>`` (float64).
+    Rows without a whole key are dropped; of a key loaded twice, the last row counts.
+    """
     spec = inputs.spec
-    if not spec.key:
-        return {}
+    columns = [*spec.key, *(_PREVIOUS + f for f in fields)]
     exists = inputs.conn.execute("select to_regclass(%s)", (f"raw.{spec.raw_table}",)).fetchone()
-    if not exists or exists[0] is None:
-        return {}
-    query = sql.SQL("select {keys}, {fields} from {table} where report_month = %s").format(
+    if not spec.key or not exists or exists[0] is None:
+        return pd.DataFrame(columns=columns)
+    query = sql.SQL("select {keys}, {fields} from {table} where report_month = %s order by source_row").format(
         keys=sql.SQL(", ").join(sql.Identifier(k) for k in spec.key),
         fields=sql.SQL(", ").join(sql.Identifier(f) for f in fields),
         table=sql.SQL("raw.{}").format(sql.Identifier(spec.raw_table)),
     )
-    found: dict[tuple[str, ...], dict[str, float | None]] = {}
-    for row in inputs.conn.execute(query, (previous_month(inputs.month),)):
-        key = _key_text(tuple(row[: len(spec.key)]))
-        if key is not None:
-            found[key] = {f: None if v is None else float(v) for f, v in zip(fields, row[len(spec.key) :], strict=True)}
-    return found
+    rows = inputs.conn.execute(query, (previous_month(inputs.month),)).fetchall()
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    keys = _key_columns(frame, list(spec.key))
+    assert keys is not None
+    frame[list(spec.key)] = keys
+    for field in fields:
+        frame[_PREVIOUS + field] = pd.to_numeric(frame[_PREVIOUS + field], errors="coerce").astype("float64")
+    frame = frame.dropna(subset=list(spec.key))
+    return frame.drop_duplicates(subset=list(spec.key), keep="last").reset_index(drop=True)
 
 
 def _total_tolerance(inputs: _Inputs, column: str, rows: int) -> float:
