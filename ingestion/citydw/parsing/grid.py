@@ -365,12 +365,6 @@ def grid_from_rows(rows: Sequence[Sequence[str]], first_row_number: int, width: 
     return Grid(columns, np.arange(first_row_number, first_row_number + len(rows), dtype=np.int64))
 
 
-def table_rows(grid: Grid, layout: Layout, spec: DatasetSpec) -> np.ndarray:
-    """Mask of the rows that are data: not blank, not a total, not under the notes."""
-    keep, _ = row_masks(grid, layout, spec)
-    return keep
-
-
 def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the data rows and of the total rows of the table (both above the notes).
 
@@ -412,20 +406,22 @@ def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray
 _TOTAL_TYPES = frozenset({"decimal", "integer", "percent"})
 
 
-def total_rows_frame(grid: Grid, layout: Layout, spec: DatasetSpec, city: City) -> pd.DataFrame | None:
-    """The file's own total row(s) (合计/总计), numeric fields in canonical units, or None without one.
+def total_rows_frame(
+    grid: Grid, layout: Layout, spec: DatasetSpec, city: City, totals: np.ndarray
+) -> pd.DataFrame | None:
+    """The file's own total row(s) (合计/总计, the ``totals`` mask of :func:`row_masks`),
+    numeric fields in canonical units, or None without one.
 
     Kept so the rule pack can check that the total equals the sum of the rows
     (``citydw.quality.checks``); total rows are never loaded.
     """
-    _, totals = row_masks(grid, layout, spec)
     if not totals.any():
         return None
     numeric = {f for f in spec.fields if f.type in _TOTAL_TYPES}
     selected = pa.array(totals)
     small = Grid([column.filter(selected) for column in grid.columns], grid.source_rows[totals])
     only_numeric = replace(layout, columns={k: v for k, v in layout.columns.items() if spec.field(k) in numeric})
-    frame, _ = build_frame(small, only_numeric, spec, city, table_rules=False)
+    frame, _ = build_frame(small, only_numeric, spec, city, np.ones(len(small.source_rows), dtype=bool))
     return frame
 
 
@@ -448,15 +444,13 @@ def _one_run(keep: np.ndarray) -> tuple[int, int] | None:
 
 
 def build_frame(
-    grid: Grid, layout: Layout, spec: DatasetSpec, city: City, *, table_rules: bool = True
+    grid: Grid, layout: Layout, spec: DatasetSpec, city: City, keep: np.ndarray
 ) -> tuple[pd.DataFrame, list[ParseIssue]]:
-    """The canonical frame and the parse issues of the rows in ``grid``.
+    """The canonical frame and the parse issues of the rows of ``grid`` that ``keep`` marks.
 
-    ``table_rules`` drops blank, total and note rows (for a sheet; an API
-    feed has none). The grid's columns are released as they are converted,
-    so a large CSV is never held twice.
+    The grid's columns are released as they are converted, so a large CSV is
+    never held twice.
     """
-    keep = table_rows(grid, layout, spec) if table_rules else np.ones(len(grid.source_rows), dtype=bool)
     run = _one_run(keep)
     source_rows = grid.source_rows[keep]
     data: dict[str, pd.Series] = {}
@@ -532,8 +526,13 @@ def deliver(
     table_rules: bool = True,
 ) -> ParsedDelivery:
     """The ParsedDelivery of a grid laid out by ``layout``: the one exit of every reader."""
-    totals = total_rows_frame(grid, layout, spec, city) if table_rules else None
-    frame, issues = build_frame(grid, layout, spec, city, table_rules=table_rules)
+    # Blank, total and note rows are a sheet's; an API feed has none. The masks are computed once.
+    if table_rules:
+        keep, total_mask = row_masks(grid, layout, spec)
+        totals = total_rows_frame(grid, layout, spec, city, total_mask)
+    else:
+        keep, totals = np.ones(len(grid.source_rows), dtype=bool), None
+    frame, issues = build_frame(grid, layout, spec, city, keep)
     return ParsedDelivery(
         total_rows=totals,
         frame=frame,
