@@ -49,11 +49,13 @@ def mart_counts(conn: psycopg.Connection) -> list[tuple[str, int, int | None]]:
     counts = []
     for name, has_month in tables:
         months = "count(distinct report_month)" if has_month else "null"
-        rows, distinct_months = conn.execute(
+        counted = conn.execute(
             psycopg.sql.SQL("select count(*), {months} from marts.{table}").format(
                 months=psycopg.sql.SQL(months), table=psycopg.sql.Identifier(name)
             )
         ).fetchone()
+        assert counted is not None  # an aggregate always returns its row
+        rows, distinct_months = counted
         counts.append((name, rows, distinct_months))
     return counts
 

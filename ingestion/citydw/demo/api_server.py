@@ -179,15 +179,15 @@ class DemoApiServer(ThreadingHTTPServer):
                 raise ValueError
         except ValueError:
             return _json(HTTPStatus.BAD_REQUEST, {"error": "page must be a whole number from 1"})
-        path = self.root / department / dataset / f"{month}.json"
-        records = self._records(path)
+        feed = self.root / department / dataset / f"{month}.json"
+        records = self._records(feed)
         if records is None:
             return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "the feed's file is not a JSON list"})
         items = records[(page - 1) * self.page_size : page * self.page_size]
         if page == self.faults.drop_page:
             items = []
         # The month's data was published when its file was written: say so, as a real feed's server does.
-        published = (("Last-Modified", formatdate(path.stat().st_mtime, usegmt=True)),) if path.is_file() else ()
+        published = (("Last-Modified", formatdate(feed.stat().st_mtime, usegmt=True)),) if feed.is_file() else ()
         envelope = {"total": len(records), "page": page, "page_size": self.page_size, "items": items}
         return _json(HTTPStatus.OK, envelope, headers=published)
 

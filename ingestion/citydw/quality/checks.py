@@ -28,7 +28,7 @@ by the dataset's registry ``key`` (e.g. 项目代码).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -352,7 +352,10 @@ def _bulletin_agrees_with_bonds(inputs: _Inputs) -> list[RuleResult]:
         if city_rows.empty:
             return [_result(inputs, "bulletin_agrees_with_bonds", None, 0, [], tolerance=_num(tolerance))]
         row = city_rows.iloc[0]
-        bulletin = {"issued_ytd": _float(row.get("issued_ytd")), "spent_ytd": _float(row.get("spent_ytd"))}
+        bulletin: dict[str, float | None] | None = {
+            "issued_ytd": _float(row.get("issued_ytd")),
+            "spent_ytd": _float(row.get("spent_ytd")),
+        }
         source_row = int(row[SOURCE_ROW])
         bonds = _bond_sums_in_raw(inputs)
     else:
@@ -505,7 +508,7 @@ _PREVIOUS = "previous:"
 """Prefix of the previous month's value of a field in the frames the cross-month rules compare."""
 
 
-def _key_columns(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame | None:
+def _key_columns(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame | None:
     """The row key as stripped text, one column per key field; None unless the frame has the whole key.
 
     A row with any part of its key missing keeps <NA> there and so matches no row of another month.
