@@ -9,19 +9,14 @@ URL and token reach the DAG tasks the way they would in production: as
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from citydw.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from citydw.pipeline import IngestResult
 
 API_FOLDER = "_api"
 """Folder under the drop root where the generator writes the API departments' records."""
@@ -108,58 +103,13 @@ def demo_mailbox(settings: Settings) -> Iterator[Path | None]:
         get_settings.cache_clear()
 
 
-def load_year_before(months: list[date]) -> list[IngestResult]:
-    """Ingest the deliveries on the year before ``months`` that the marts compare with.
-
-    A city that adopts citydw in January loads last December's demolition
-    report once: its year-to-date total is what this year is measured
-    against, and no monthly run of this year asks for it. Only the datasets
-    the generator writes a year-before December for (``LAST_YEAR_MONTHLY``)
-    are looked for; yearly reference data comes with every monthly run.
-    The other datasets of that December are waived, as the city would: the
-    delivery ledger starts at the first month loaded and must not chase
-    reports from before citydw.
-    """
-    from citydw.demo.generate import LAST_YEAR_MONTHLY
-    from citydw.orchestration import ingest_month
-    from citydw.quality import ledger
-    from citydw.registry import load_registry
-    from citydw.warehouse.connect import connect
-
-    settings = get_settings()
-    decembers = sorted({date(month.year - 1, 12, 1) for month in months} - set(months))
-    results = [
-        result for december in decembers for result in ingest_month(f"{december:%Y-%m}", list(LAST_YEAR_MONTHLY))
-    ]
-    with connect(autocommit=True) as conn:
-        for december in decembers:
-            for spec in ledger.chased_datasets(load_registry(settings.registry_path)):
-                if spec.id in LAST_YEAR_MONTHLY:
-                    continue
-                with contextlib.suppress(ledger.WaiverError):  # already waived by an earlier demo run
-                    ledger.waive(
-                        conn,
-                        spec.id,
-                        december,
-                        reason=f"citydw starts in {december.year + 1}-01; of {december:%Y-%m} only "
-                        "last year's totals were loaded",
-                        waived_by="citydw demo",
-                    )
-    return results
-
-
 def run_months(months: list[date], on_month: Callable[[date], None] | None = None) -> dict[date, str]:
-    """Run the monthly DAG for each month in order, with the demo APIs up; month → final state.
-
-    The year before's December is loaded first (:func:`load_year_before`).
-    """
+    """Run the monthly DAG for each month in order, with the demo APIs up; month → final state."""
     from citydw import airflow_local
 
     settings = get_settings()
     states = {}
     with demo_apis(settings), demo_mailbox(settings):
-        for result in load_year_before(months):
-            print(f"year before: {result.summary()}", flush=True)
         for month in months:
             states[month] = airflow_local.run_month(month)
             print(f"citydw_monthly {month:%Y-%m}: {states[month]}", flush=True)
