@@ -49,8 +49,19 @@ LATE_CANDIDATES = (
     "urban_mgmt.parking_lots",
     "expropriation.demolition_progress",
 )
-# The DRC's list is what every other dataset is checked against; a month without it is left out.
-MISSING_CANDIDATES = tuple(d for d in LATE_CANDIDATES if d != "drc.major_projects")
+# The delivery that never arrives is one whose month the marts can do without: not the DRC's list
+# (every other dataset is checked against it), and not a dataset that alone feeds a contract mart
+# (bonds, bulletin, spatial plans, drainage, demolition), whose mart would lose the whole month. The
+# ledger, the report and the chase show a missing delivery the same way whichever it is.
+SOLE_SOURCES_OF_A_MART = (
+    "drc.major_projects",
+    "finance.bond_allocations",
+    "finance.province_bond_bulletin",
+    "nrp.spatial_plans",
+    "housing.drainage_zones",
+    "expropriation.demolition_progress",
+)
+MISSING_CANDIDATES = tuple(d for d in LATE_CANDIDATES if d not in SOLE_SOURCES_OF_A_MART)
 REJECTED_FIELDS: dict[str, str] = {
     "drc.major_projects": "status",
     "finance.bond_allocations": "bond_type",
