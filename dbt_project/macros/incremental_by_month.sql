@@ -39,11 +39,9 @@
     transaction's start, so a load that commits after a later-started one
     would fall behind the watermark and never be built.
 
-    A model uses the three macros below:
+    A model uses the macros below:
 
-        {{ config(materialized='incremental', incremental_strategy='delete+insert',
-                  unique_key='report_month', on_schema_change='fail',
-                  post_hook=[delete_stale_months_hook(month_inputs)]) }}
+        {{ config(**incremental_by_month_config(month_inputs, index_columns=['district_code'])) }}
         with
         month_fingerprints as ({{ month_input_fingerprints(month_inputs) }}),
         months_to_build as ({{ months_to_build('month_fingerprints') }}),
@@ -187,6 +185,29 @@
     runs (hooks are rendered at run time, with `this` and the refs the model
     declared), so the model states its inputs once.
 -#}
+{#-
+    The model config the macros above rely on, in one place: delete+insert
+    by report_month (the months to build replace theirs), the post-hook that
+    deletes stale months, a failure rather than a silent change when the
+    columns change, and an index on each of ``index_columns`` (one per
+    column BI tools filter by).
+-#}
+{% macro incremental_by_month_config(month_inputs, index_columns=[]) -%}
+    {%- set indexes = [] %}
+    {%- for column in index_columns %}
+        {%- do indexes.append({'columns': [column]}) %}
+    {%- endfor %}
+    {{- return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': 'report_month',
+        'on_schema_change': 'fail',
+        'indexes': indexes,
+        'post_hook': [delete_stale_months_hook(month_inputs)],
+    }) -}}
+{%- endmacro %}
+
+
 {% macro delete_stale_months_hook(month_inputs) -%}
     {{- return('{{ delete_stale_months(' ~ tojson(month_inputs) ~ ') }}') -}}
 {%- endmacro %}

@@ -32,95 +32,49 @@ parking_lots as (
 
 facilities_unioned as (
 
+    {#- (dataset, CTE, how the register writes a column where it differs). -#}
+    {%- set registers = [
+        ('education.schools', 'schools', {}),
+        ('health.clinics', 'clinics', {'is_inclusive': 'null::boolean'}),
+        ('civil_affairs.elderly_care', 'elderly_care', {'is_inclusive': 'null::boolean'}),
+        ('urban_mgmt.parking_lots', 'parking_lots', {
+            'facility_id': 'lot_id',
+            'facility_name': 'lot_name',
+            'register_type': "'公共停车场'::text",
+            'capacity': 'spaces',
+            'is_inclusive': 'null::boolean',
+        }),
+    ] %}
+    {%- set columns = [
+        'facility_id',
+        'facility_name',
+        'register_type',
+        'district_code',
+        'street',
+        'lng',
+        'lat',
+        'capacity',
+        'status',
+        'plan_year',
+        'start_date',
+        'open_date',
+        'is_inclusive',
+        'delivery_id',
+        'loaded_at',
+    ] %}
+    {%- for dataset, register, written_as in registers %}
     select
         report_month,
-        'education.schools'::text as source_dataset,
-        'education'::text as source_department,
-        facility_id,
-        facility_name,
-        register_type,
-        district_code,
-        street,
-        lng,
-        lat,
-        capacity,
-        status,
-        plan_year,
-        start_date,
-        open_date,
-        is_inclusive,
-        delivery_id,
-        loaded_at
-    from schools
-
+        '{{ dataset }}'::text as source_dataset,
+        '{{ dataset.split('.')[0] }}'::text as source_department,
+        {%- for column in columns %}
+        {{ written_as.get(column, column) }}{{ ' as ' ~ column if column in written_as }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ register }}
+    {% if not loop.last %}
     union all
-
-    select
-        report_month,
-        'health.clinics'::text as source_dataset,
-        'health'::text as source_department,
-        facility_id,
-        facility_name,
-        register_type,
-        district_code,
-        street,
-        lng,
-        lat,
-        capacity,
-        status,
-        plan_year,
-        start_date,
-        open_date,
-        null::boolean as is_inclusive,
-        delivery_id,
-        loaded_at
-    from clinics
-
-    union all
-
-    select
-        report_month,
-        'civil_affairs.elderly_care'::text as source_dataset,
-        'civil_affairs'::text as source_department,
-        facility_id,
-        facility_name,
-        register_type,
-        district_code,
-        street,
-        lng,
-        lat,
-        capacity,
-        status,
-        plan_year,
-        start_date,
-        open_date,
-        null::boolean as is_inclusive,
-        delivery_id,
-        loaded_at
-    from elderly_care
-
-    union all
-
-    select
-        report_month,
-        'urban_mgmt.parking_lots'::text as source_dataset,
-        'urban_mgmt'::text as source_department,
-        lot_id as facility_id,
-        lot_name as facility_name,
-        '公共停车场'::text as register_type,
-        district_code,
-        street,
-        lng,
-        lat,
-        spaces as capacity,
-        status,
-        plan_year,
-        start_date,
-        open_date,
-        null::boolean as is_inclusive,
-        delivery_id,
-        loaded_at
-    from parking_lots
+    {% endif %}
+    {%- endfor %}
 
 )
 

@@ -16,18 +16,7 @@
     {'ref': 'fct_bond_spending_monthly', 'fingerprint': 'input_fingerprint'},
 ] %}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='report_month',
-        on_schema_change='fail',
-        indexes=[
-            {'columns': ['district_code']},
-        ],
-        post_hook=[delete_stale_months_hook(month_inputs)],
-    )
-}}
+{{ config(**incremental_by_month_config(month_inputs, index_columns=['district_code'])) }}
 
 with
 

@@ -19,19 +19,7 @@
     {'ref': 'stg_finance__bond_allocations', 'lookback_months': 2},
 ] %}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='report_month',
-        on_schema_change='fail',
-        indexes=[
-            {'columns': ['district_code']},
-            {'columns': ['project_code']},
-        ],
-        post_hook=[delete_stale_months_hook(month_inputs)],
-    )
-}}
+{{ config(**incremental_by_month_config(month_inputs, index_columns=['district_code', 'project_code'])) }}
 
 with
 

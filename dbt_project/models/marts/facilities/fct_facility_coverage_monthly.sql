@@ -47,19 +47,7 @@
     {'ref': 'stg_stats__residential_communities', 'all_months': true},
 ] %}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='report_month',
-        on_schema_change='fail',
-        indexes=[
-            {'columns': ['district_code']},
-            {'columns': ['facility_type']},
-        ],
-        post_hook=[delete_stale_months_hook(month_inputs)],
-    )
-}}
+{{ config(**incremental_by_month_config(month_inputs, index_columns=['district_code', 'facility_type'])) }}
 
 with
 
