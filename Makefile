@@ -33,7 +33,22 @@ demo: install ## The sample city's year 2022 through the real DAGs; prints where
 	$(CITYDW) demo run --from $(DEMO_FROM) --to $(DEMO_TO)
 	$(CITYDW) demo summary
 
-test: install ## The whole test suite against a real PostgreSQL (started by the tests)
+# Debian's packages behind the browser tests, the brief's PDF and the dashboards' screenshots:
+# Playwright cannot download its own browsers here, so it drives the system chromium.
+BROWSER_PACKAGES := chromium fonts-noto-cjk poppler-utils
+BROWSER_READY := command -v chromium >/dev/null && command -v pdftotext >/dev/null && fc-list 2>/dev/null | grep -q 'Noto Sans CJK'
+
+browser: ## Debian's chromium, CJK fonts and pdftotext (apt-get, as root) for the browser tests and PDFs
+	@if $(BROWSER_READY); then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "citydw needs Debian's $(BROWSER_PACKAGES) for its browser tests and PDFs; as root: apt-get install $(BROWSER_PACKAGES)" >&2; exit 1; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; }; \
+	$(BROWSER_READY) || { echo "installing $(BROWSER_PACKAGES) did not give chromium, pdftotext and Noto Sans CJK" >&2; exit 1; }
+
+test: install browser ## The whole test suite against a real PostgreSQL (started by the tests)
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 bench: install ## Benchmarks (~25 min): bench/results/latest.json and the table in docs/benchmarks.md
@@ -66,4 +81,4 @@ clean: ## Remove generated data (.citydw/) after stopping the warehouse; keeps .
 	-$(CITYDW) warehouse down
 	rm -rf .citydw dbt_project/target dbt_project/logs
 
-.PHONY: help install demo test bench bench-quick lint cluster warehouse-up warehouse-down lock clean
+.PHONY: help install browser demo test bench bench-quick lint cluster warehouse-up warehouse-down lock clean

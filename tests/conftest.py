@@ -124,3 +124,25 @@ def citydw_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[os.PathLik
         get_settings.cache_clear()
         yield home
     get_settings.cache_clear()
+
+
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """A headless Debian chromium driven by Playwright (``make browser`` installs it).
+
+    Playwright cannot download its own browsers on these machines, so it is
+    pointed at the system's; ``--no-sandbox`` because CI runs as root.
+    """
+    if not os.access(SYSTEM_CHROMIUM, os.X_OK):
+        pytest.fail(f"{SYSTEM_CHROMIUM} is missing: run `make browser` (apt-get install chromium fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=SYSTEM_CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
