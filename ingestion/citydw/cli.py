@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import sys
 from typing import Annotated
 
@@ -10,7 +10,15 @@ import typer
 
 from citydw.months import month_range, parse_month
 
-app = typer.Typer(help="citydw — the city's monthly construction data pipeline and warehouse.", no_args_is_help=True)
+app = typer.Typer(
+    help=(
+        "citydw — the city's monthly construction data pipeline and warehouse. "
+        "Errors are one line; add --debug anywhere for their tracebacks (always in .citydw/logs/)."
+    ),
+    no_args_is_help=True,
+    # main() turns every error into one line; tracebacks are for --debug and the log files.
+    pretty_exceptions_enable=False,
+)
 warehouse_app = typer.Typer(help="The embedded PostgreSQL warehouse (data under .citydw/).", no_args_is_help=True)
 demo_app = typer.Typer(help="The sample city: its deliveries, in the real formats.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
@@ -141,14 +149,19 @@ def ingest(
     month: Month,
     dataset: Annotated[list[str] | None, typer.Option(help="DEPT.DATASET; repeat for several; default all.")] = None,
     file: Annotated[str | None, typer.Option(help="Take this file (path or URL) instead of fetching.")] = None,
+    reinstate: Annotated[
+        str | None, typer.Option(help="Make an earlier version (vN) of the month the accepted one again.")
+    ] = None,
 ) -> None:
     """Fetch (or take the given file), archive, parse, validate and load; one line per dataset."""
-    from citydw.orchestration import ingest_month
+    from citydw.orchestration import ingest_month, reinstate_version
 
-    try:
+    if reinstate:
+        if file or not dataset or len(dataset) != 1:
+            raise ValueError("--reinstate needs exactly one --dataset and no --file: which month's version?")
+        results = [reinstate_version(dataset[0], month, reinstate)]
+    else:
         results = ingest_month(month, datasets=dataset, file=file)
-    except (ValueError, KeyError) as error:
-        _fail(str(error))
     for result in results:
         typer.echo(result.summary())
         shown = result.problems[:10]
@@ -300,11 +313,47 @@ def backfill(
         _fail("some months did not succeed")
 
 
+def _one_line(error: BaseException) -> str:
+    """What went wrong, as one line: the message of a mistake the user can fix, else the error's class too."""
+    text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+    text = " ".join(str(text).split()) or type(error).__name__
+    return text if _is_users_mistake(error) else f"{type(error).__name__}: {text}"
+
+
+def _is_users_mistake(error: BaseException) -> bool:
+    """A bad month, an unknown dataset, a missing file, a full disk: what the message alone lets a person fix."""
+    return isinstance(error, (ValueError, LookupError, OSError)) or type(error).__module__.startswith("citydw")
+
+
 def main() -> None:  # pragma: no cover - console entry point
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    # GX announces its temporary docs folder at INFO on every run: not news for an operator.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    app()
+    """Run a command; every error ends as one line on stderr and a non-zero exit, a traceback only with --debug."""
+    from citydw import logfiles
+
+    arguments = sys.argv[1:]
+    debug = "--debug" in arguments
+    arguments = [a for a in arguments if a != "--debug"]
+    try:
+        logfiles.configure(debug=debug)
+        code = app(args=arguments, prog_name="citydw", standalone_mode=False)
+    except typer.Exit as done:
+        code = done.exit_code
+    except typer.TyperException as mistake:  # a usage error: a missing option, a bad value
+        message = mistake.format_message()  # type: ignore[attr-defined]
+        typer.secho(f"citydw: {message}  (see --help)", err=True, fg=typer.colors.RED)
+        code = mistake.exit_code  # type: ignore[attr-defined]
+    except (typer.Abort, KeyboardInterrupt):
+        typer.secho("citydw: interrupted", err=True, fg=typer.colors.RED)
+        code = 130
+    except Exception as error:
+        if debug:
+            raise
+        where = ""
+        with contextlib.suppress(Exception):  # an unwritable home must not hide the error itself
+            log_path = logfiles.record_traceback(" ".join(["citydw", *arguments]), error)
+            where = "" if _is_users_mistake(error) else f"  (traceback in {log_path}; --debug shows it)"
+        typer.secho(f"citydw: error: {_one_line(error)}{where}", err=True, fg=typer.colors.RED)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

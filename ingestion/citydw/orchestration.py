@@ -54,19 +54,52 @@ def ingest_dataset(dataset_id: str, month: str, file: str | None = None, url: st
         return ingest(conn, spec, spec.period_for(parse_month(month)), context, candidates)
 
 
+def reinstate_version(dataset_id: str, month: str, version: str, url: str | None = None) -> IngestResult:
+    """Make version ``vN`` of a dataset's month the accepted one again (``citydw ingest --reinstate vN``)."""
+    from citydw.pipeline import reinstate
+    from citydw.warehouse.connect import connect
+
+    number = version.strip().lower().removeprefix("v")
+    if not number.isdigit() or int(number) < 1:
+        raise ValueError(f"--reinstate {version!r}: give a version as vN, e.g. v1")
+    context = Context.load()
+    spec = context.registry.dataset(dataset_id)
+    with connect(url, autocommit=True) as conn:
+        return reinstate(conn, spec, spec.period_for(parse_month(month)), int(number), context)
+
+
 def ingest_month(
     month: str, datasets: list[str] | None = None, file: str | None = None, url: str | None = None
 ) -> list[IngestResult]:
-    """Ingest every dataset for ``month``; one dataset's failure never stops the others."""
+    """Ingest every dataset for ``month``; one dataset's failure never stops the others.
+
+    What the operator asked for is checked first (the month, the datasets,
+    the file), so a mistake there is one error, not one per dataset.
+    """
+    report_month = parse_month(month)
     if file and (not datasets or len(datasets) != 1):
         raise ValueError("--file needs exactly one --dataset: which dataset is this file?")
+    dataset_ids = datasets_for_month(month, datasets)
+    if file:
+        _check_file_exists(file)
     results = []
-    for dataset_id in datasets_for_month(month, datasets):
+    for dataset_id in dataset_ids:
         try:
             results.append(ingest_dataset(dataset_id, month, file=file, url=url))
         except Exception as error:
             log.exception("ingest of %s for %s failed", dataset_id, month)
             results.append(
-                IngestResult(dataset=dataset_id, report_month=parse_month(month), status="error", reason=repr(error))
-            )
+                IngestResult(
+                    dataset=dataset_id, report_month=report_month, status="error",
+                    reason=f"{type(error).__name__}: {error}",
+                )
+            )  # fmt: skip
     return results
+
+
+def _check_file_exists(file: str) -> None:
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(file)
+    if not fs.isfile(path):
+        raise FileNotFoundError(f"--file {file}: no such file")

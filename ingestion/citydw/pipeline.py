@@ -55,7 +55,7 @@ class IngestResult:
 
     dataset: str
     report_month: date
-    status: str  # accepted | rejected | missing | unchanged | error
+    status: str  # accepted | rejected | superseded | missing | unchanged | error
     file_name: str | None = None
     delivery_id: int | None = None
     version: int | None = None
@@ -113,6 +113,10 @@ def fetch_candidates(spec: DatasetSpec, month: date, context: Context) -> list[C
     return filedrop.list_candidates(spec, context.settings.drop_root, month)
 
 
+# What each stage is called in a message to a department.
+_STAGE_NAMES = {"fetch": "读取", "parse": "解析", "validate": "校验", "load": "入库"}
+
+
 def ingest(
     conn: psycopg.Connection,
     spec: DatasetSpec,
@@ -130,6 +134,8 @@ def ingest(
             return IngestResult(
                 dataset=spec.id, report_month=month, status="error", reason=str(error), retryable=error.retryable
             )
+        except Exception as error:
+            return _fetch_failed(conn, spec, month, None, error, context)
     with conn.transaction():
         # The raw table exists as soon as a dataset is looked for, delivered or not.
         loading.ensure_raw_table(conn, spec)
@@ -146,9 +152,30 @@ def ingest(
 def ingest_candidate(
     conn: psycopg.Connection, spec: DatasetSpec, month: date, candidate: Candidate, context: Context
 ) -> IngestResult:
-    data = candidate.read()
-    archived = archive.store(context.settings.archive_root, data)
+    """One file: archived, registered as a version, and decided: accepted, rejected or superseded.
+
+    Once a version is in ``meta.deliveries`` it always ends decided: an
+    unexpected failure rejects it as an internal error (logged, alerted to
+    the data team), and one killed half-way is resolved by the next ingest.
+    """
+    try:
+        data = candidate.read()
+    except Exception as error:
+        return _fetch_failed(conn, spec, month, candidate.file_name, error, context)
+    try:
+        archived = archive.store(context.settings.archive_root, data)
+    except archive.ArchiveError as error:
+        log.error("%s %s: %s", spec.id, f"{month:%Y-%m}", error)
+        with conn.transaction():
+            deliveries.record_fetch_attempt(conn, spec.id, month, "error", str(error))
+        return IngestResult(
+            dataset=spec.id, report_month=month, status="error", file_name=candidate.file_name, reason=str(error)
+        )
     delivery = deliveries.register(conn, spec.id, month, candidate, archived)
+    if not delivery.claimed and delivery.status == "received":
+        # Another ingest is processing these very bytes right now: its decision is ours to report.
+        deliveries.wait_until_released(conn, delivery.delivery_id)
+        delivery = deliveries.get(conn, spec.id, month, delivery_id=delivery.delivery_id) or delivery
     result = IngestResult(
         dataset=spec.id,
         report_month=month,
@@ -157,39 +184,265 @@ def ingest_candidate(
         delivery_id=delivery.delivery_id,
         version=delivery.version,
     )
-    if delivery.status in deliveries.DECIDED:
-        result.reason = f"same bytes as version {delivery.version} ({delivery.status})"
+    if not delivery.claimed:
+        return _unchanged(conn, spec, delivery, result)
+    try:
+        return _decide(conn, spec, month, delivery, data, result, context)
+    finally:
+        _release_quietly(conn, delivery)
+
+
+def reinstate(conn: psycopg.Connection, spec: DatasetSpec, month: date, version: int, context: Context) -> IngestResult:
+    """Make an older version of the month the accepted one again, from its archived bytes.
+
+    The operator's explicit way back (``citydw ingest --reinstate vN``) after
+    a correction that should not have been sent: the version is parsed and
+    validated again, loaded, accepted and marked reinstated; the version
+    that stood is superseded. It is rejected again if its rows no longer pass.
+    """
+    delivery = deliveries.get(conn, spec.id, month, version=version)
+    if delivery is None:
+        raise LookupError(f"{spec.id} {month:%Y-%m} has no version {version}")
+    result = IngestResult(
+        dataset=spec.id,
+        report_month=month,
+        status="unchanged",
+        file_name=delivery.file_name,
+        delivery_id=delivery.delivery_id,
+        version=delivery.version,
+    )
+    if delivery.status == "accepted":
+        result.reason = f"unchanged: v{version} stands already"
+        return result
+    if not deliveries.try_claim(conn, delivery.delivery_id):
+        raise RuntimeError(f"{spec.id} {month:%Y-%m} v{version} is being processed by another ingest; try again")
+    try:
+        assert delivery.archive_uri is not None
+        data = archive.load(delivery.archive_uri)
+        return _decide(conn, spec, month, delivery, data, result, context, reinstating=True)
+    finally:
+        _release_quietly(conn, delivery)
+
+
+def _decide(
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    delivery: deliveries.Delivery,
+    data: bytes,
+    result: IngestResult,
+    context: Context,
+    *,
+    reinstating: bool = False,
+) -> IngestResult:
+    file_name = delivery.file_name or result.file_name or "?"
+    stage = "parse"
+    try:
+        try:
+            parsed = _read(data, file_name, spec, context)
+        except DeliveryUnreadable as unreadable:
+            return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
+
+        stage = "validate"
+        outcome = _validate(parsed, spec, month, context)
+        outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
+        problems = _row_problems(parsed, outcome)
+        quarantined_rows = {p.source_row for p in problems if p.source_row is not None}
+        rows_received = len(parsed.frame)
+        result.problems = problems + _warning_problems(outcome)
+        if outcome.blocking_failures:
+            reason = "；".join(_blocking_reason(rule, parsed) for rule in outcome.blocking_failures)
+            return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
+        accepted_rows = parsed.frame[~parsed.frame[SOURCE_ROW].isin(quarantined_rows)]
+        if rows_received and accepted_rows.empty:
+            reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
+            return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
+
+        stage = "load"
+        result.rows_received = rows_received
+        result.rows_quarantined = len(quarantined_rows)
+        return _load(conn, spec, month, delivery, result, accepted_rows, parsed, outcome, problems, reinstating)
+    except Exception as error:
+        return _reject_internal(conn, delivery, result, stage, error, context)
+
+
+def _load(
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    delivery: deliveries.Delivery,
+    result: IngestResult,
+    rows,
+    parsed: ParsedDelivery,
+    outcome: ValidationOutcome,
+    problems: list[Problem],
+    reinstating: bool,
+) -> IngestResult:
+    """Load and accept the version, unless a newer version of the month won meanwhile.
+
+    An older version never overwrites a newer one: it waits while a newer
+    version is still being processed, and if a newer one is accepted by
+    then, it is superseded without touching ``raw``. So the newest version
+    wins whatever order concurrent ingests finish in, and what this returns
+    is what the warehouse holds.
+    """
+    while True:
+        if not reinstating:
+            _wait_for_newer_versions(conn, delivery)
+        with conn.transaction():
+            deliveries.lock_dataset_month(conn, spec.id, month)
+            if not reinstating and deliveries.newer_in_flight(conn, delivery):
+                continue  # a newer version arrived just now: wait for it too
+            newer = None if reinstating else deliveries.newer_accepted(conn, delivery)
+            _record_findings(conn, delivery, outcome, problems, parsed)
+            if newer is not None:
+                result.status = "superseded"
+                result.reason = f"superseded by v{newer} while loading"
+                deliveries.supersede(conn, delivery, result.reason, result.rows_received)
+                return result
+            result.rows_loaded = loading.replace_partition(conn, spec, month, delivery.delivery_id, rows)
+            replaced = deliveries.accept(
+                conn, delivery, result.rows_received, result.rows_loaded, result.rows_quarantined,
+                reinstated=reinstating,
+            )  # fmt: skip
+        result.status = "accepted"
+        if reinstating:
+            result.reason = f"v{delivery.version} reinstated" + (f", v{replaced} superseded" if replaced else "")
         return result
 
-    try:
-        parsed = _read(data, candidate.file_name, spec, context)
-    except DeliveryUnreadable as unreadable:
-        return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
-    outcome = _validate(parsed, spec, month, context)
-    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
-    problems = _row_problems(parsed, outcome)
-    quarantined_rows = {p.source_row for p in problems if p.source_row is not None}
-    rows_received = len(parsed.frame)
-    result.problems = problems + _warning_problems(outcome)
-    if outcome.blocking_failures:
-        reason = "；".join(_blocking_reason(rule, parsed) for rule in outcome.blocking_failures)
-        return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
-    accepted_rows = parsed.frame[~parsed.frame[SOURCE_ROW].isin(quarantined_rows)]
-    if rows_received and accepted_rows.empty:
-        reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
-        return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
+def _wait_for_newer_versions(conn: psycopg.Connection, delivery: deliveries.Delivery) -> None:
+    while in_flight := deliveries.newer_in_flight(conn, delivery):
+        for delivery_id in in_flight:
+            deliveries.wait_until_released(conn, delivery_id)
 
-    with conn.transaction():
-        deliveries.lock_dataset_month(conn, spec.id, month)
-        loaded = loading.replace_partition(conn, spec, month, delivery.delivery_id, accepted_rows)
-        _record_findings(conn, delivery, outcome, problems, parsed)
-        deliveries.accept(conn, delivery, rows_received, loaded, len(quarantined_rows))
-    result.status = "accepted"
-    result.rows_received = rows_received
-    result.rows_loaded = loaded
-    result.rows_quarantined = len(quarantined_rows)
+
+def _unchanged(
+    conn: psycopg.Connection, spec: DatasetSpec, delivery: deliveries.Delivery, result: IngestResult
+) -> IngestResult:
+    """Bytes already decided: say which version they are and which version stands now."""
+    version = f"v{delivery.version}"
+    standing = deliveries.accepted_version(conn, spec.id, delivery.report_month)
+    stands = f"v{standing.version} stands" if standing else "no version stands"
+    if delivery.status == "accepted":
+        result.reason = f"unchanged: {version} stands (same bytes)"
+    elif delivery.status == "superseded":
+        run_month = delivery.report_month if spec.frequency != "yearly" else date(delivery.report_month.year + 1, 1, 1)
+        result.reason = (
+            f"same bytes as {version}, which was superseded; {stands} now. To go back to {version}: "
+            f"citydw ingest --month {run_month:%Y-%m} --dataset {spec.id} --reinstate {version}"
+        )
+    else:
+        result.reason = f"same bytes as {version}, {delivery.status}: {delivery.status_reason}; {stands}"
     return result
+
+
+def _fetch_failed(
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    file_name: str | None,
+    error: Exception,
+    context: Context,
+) -> IngestResult:
+    """Fetching failed unexpectedly: nothing registered; recorded, logged with the traceback, alerted."""
+    what = f"“{file_name}”" if file_name else "本月报送"
+    reason = f"内部错误：读取{what}时出现意外异常（{type(error).__name__}），未能获取数据；数据组已收到通知"
+    log_path = _report_internal_error(conn, spec.id, month, None, "fetch", reason, error, context)
+    with conn.transaction():
+        deliveries.record_fetch_attempt(conn, spec.id, month, "error", f"{reason}: {error}")
+    return IngestResult(
+        dataset=spec.id,
+        report_month=month,
+        status="error",
+        file_name=file_name,
+        reason=f"{reason}（{log_path}）",
+    )
+
+
+def _reject_internal(
+    conn: psycopg.Connection,
+    delivery: deliveries.Delivery,
+    result: IngestResult,
+    stage: str,
+    error: Exception,
+    context: Context,
+) -> IngestResult:
+    """citydw failed on this version: rejected as an internal error, logged with the traceback, alerted.
+
+    The department is told it is not their file's fault; the same bytes
+    again (or the next run's fetch) are processed again once it is fixed.
+    If even recording the rejection fails (the warehouse went away), the
+    version stays ``received`` and the next ingest of the month resolves it.
+    """
+    file_name = delivery.file_name or result.file_name or "?"
+    reason = (
+        f"内部错误：{_STAGE_NAMES[stage]}文件“{file_name}”时出现意外异常（{type(error).__name__}），"
+        "不是报送单位的问题，数据未入库；数据组已收到通知，修复后会重新处理"
+    )
+    try:
+        with conn.transaction():
+            deliveries.reject(conn, delivery.delivery_id, reason, result.rows_received or None, kind="internal_error")
+    except Exception:
+        log.error("could not record the internal error of %s v%s either", delivery.dataset, delivery.version)
+        raise error from None
+    log_path = _report_internal_error(
+        conn, delivery.dataset, delivery.report_month, delivery.version, stage, reason, error, context
+    )
+    result.status = "rejected"
+    result.rows_loaded = 0
+    result.reason = f"{reason}（{type(error).__name__}: {error}; traceback in {log_path}）"
+    return result
+
+
+def _report_internal_error(
+    conn: psycopg.Connection,
+    dataset: str,
+    month: date,
+    version: int | None,
+    stage: str,
+    reason: str,
+    error: Exception,
+    context: Context,
+):
+    """The traceback to ``<home>/logs/errors.log`` and an alert to the data team; returns the log's path."""
+    from citydw.logfiles import record_traceback
+
+    which = f"{dataset} {month:%Y-%m}" + (f" v{version}" if version else "")
+    log_path = record_traceback(f"{which}: {stage} failed", error, context.settings)
+    log.error("%s: %s failed with %s: %s (traceback in %s)", which, stage, type(error).__name__, error, log_path)
+    try:
+        from citydw.alerts.send import alert_data_team
+
+        alert_data_team(
+            conn,
+            problem_key=f"ingest-internal-error:{dataset}:{stage}:v{version or 0}",
+            report_month=month,
+            dataset=dataset,
+            subject=f"【citydw】入库内部错误 {which}",
+            body="\n".join(
+                [
+                    f"数据集：{dataset}",
+                    f"报送月份：{month:%Y-%m}" + (f"，版本 v{version}" if version else ""),
+                    f"环节：{_STAGE_NAMES[stage]}（{stage}）",
+                    f"异常：{type(error).__name__}: {str(error)[:1500]}",
+                    f"告知报送单位：{reason}",
+                    f"完整堆栈：{log_path}",
+                ]
+            ),
+            settings=context.settings,
+        )
+    except Exception:
+        log.exception("could not alert the data team of the internal error of %s", which)
+    return log_path
+
+
+def _release_quietly(conn: psycopg.Connection, delivery: deliveries.Delivery) -> None:
+    # A broken connection has released the lock already.
+    try:
+        deliveries.release(conn, delivery.delivery_id)
+    except psycopg.Error:
+        log.warning("could not release the lock of %s v%s", delivery.dataset, delivery.version)
 
 
 def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> ParsedDelivery:
