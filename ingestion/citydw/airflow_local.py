@@ -9,6 +9,7 @@ scheduler with Celery workers instead.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -53,8 +54,11 @@ def _migrate_metadata_db() -> None:
     initdb()
 
 
-def run_month(month: date, settings: Settings | None = None) -> str:
-    """Run the monthly DAG for ``month`` in-process; returns the run's final state."""
+def run_month(month: date, settings: Settings | None = None, on_stage: Callable[[str], None] | None = None) -> str:
+    """Run the monthly DAG for ``month`` in-process; returns the run's final state.
+
+    ``on_stage`` hears "ingest" as the monthly DAG starts and "report" as the report DAG does.
+    """
     settings = settings or get_settings()
     configure(settings)
     _migrate_metadata_db()
@@ -68,8 +72,12 @@ def run_month(month: date, settings: Settings | None = None) -> str:
     # the month itself travels as the run's ``month`` param.
     logical_date = datetime.combine(next_month(month).replace(day=12), time(6), tzinfo=ZoneInfo(settings.timezone))
     conf = {"month": f"{month:%Y-%m}"}
+    if on_stage:
+        on_stage("ingest")
     state = _state(dag.test(logical_date=logical_date, run_conf=conf))
     if state == "success":
+        if on_stage:
+            on_stage("report")
         # A scheduler starts the report DAG from the marts asset; an in-process run does it here.
         state = _state(dagbag.dags[REPORT_DAG].test(logical_date=logical_date, run_conf=conf))
     return state

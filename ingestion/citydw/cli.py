@@ -242,13 +242,13 @@ def run(
     to: Annotated[str | None, typer.Option("--to", help="Last month of a range, YYYY-MM.")] = None,
 ) -> None:
     """Run the monthly Airflow DAG in-process for a month (or each month of a range, in order)."""
-    from citydw import airflow_local
+    from citydw.progress import run_month_quietly
 
     months = month_range(parse_month(month), parse_month(to)) if to else [parse_month(month)]
     failed = []
     for report_month in months:
-        state = airflow_local.run_month(report_month)
-        typer.echo(f"citydw_monthly {report_month:%Y-%m}: {state}")
+        # Prints "citydw_monthly YYYY-MM: <state> … (log: …)"; Airflow's and dbt's output go to that log.
+        state, _log = run_month_quietly(report_month)
         _echo_month_outcome(report_month)
         if state != "success":
             failed.append(report_month)

@@ -75,6 +75,8 @@ def render(conn: psycopg.Connection, url: str, settings: Settings) -> str:
     lines += [
         "",
         f"Reports:     {settings.reports_dir}/YYYY-MM/",
+        f"Logs:        {settings.home_dir / 'logs'}/  (run-YYYY-MM.log: each month's Airflow, dbt and GX output;"
+        " errors.log: tracebacks)",
         f"Warehouse:   {redact_url(url)}  (owner; `citydw warehouse url` prints it with its password)",
         f"BI tools:    {bi_url(url, settings) or 'set CITYDW_BI_PASSWORD to let the read-only role citydw_bi log in'}",
         "             (read-only role citydw_bi: the marts schema only)",

@@ -104,15 +104,22 @@ def demo_mailbox(settings: Settings) -> Iterator[Path | None]:
 
 
 def run_months(months: list[date], on_month: Callable[[date], None] | None = None) -> dict[date, str]:
-    """Run the monthly DAG for each month in order, with the demo APIs up; month → final state."""
-    from citydw import airflow_local
+    """Run the monthly DAG for each month in order, with the demo APIs up; month → final state.
+
+    Airflow's, dbt's and GX's output goes to ``<home>/logs/``; the terminal shows each month's
+    progress and, through ``on_month``, its verdicts.
+    """
+    from citydw.logfiles import logs_dir
+    from citydw.progress import output_to, run_month_quietly
 
     settings = get_settings()
     states = {}
+    # Importing the demo API server warns about its libraries' deprecations: into a log as well.
+    with output_to(logs_dir(settings) / "demo-servers.log"):
+        import citydw.demo.api_server  # noqa: F401
     with demo_apis(settings), demo_mailbox(settings):
         for month in months:
-            states[month] = airflow_local.run_month(month)
-            print(f"citydw_monthly {month:%Y-%m}: {states[month]}", flush=True)
+            states[month], _log = run_month_quietly(month, settings)
             if on_month is not None:
                 on_month(month)
     return states

@@ -254,8 +254,7 @@ def delivery_states(conn: psycopg.Connection, month: date, timezone: str) -> lis
                 schedule.dataset, schedule.department, schedule.department_name, schedule.dataset_title,
                 schedule.report_month, schedule.due_date,
                 count(deliveries.delivery_id) as versions,
-                min((deliveries.received_at at time zone %(tz)s)::date) filter (where deliveries.version = 1)
-                    as first_received_date,
+                min((deliveries.received_at at time zone %(tz)s)::date) as first_received_date,
                 max(deliveries.version) filter (where deliveries.status = 'accepted') as accepted_version,
                 max(deliveries.version) as latest_version,
                 (array_agg(deliveries.status order by deliveries.version desc))[1] as latest_status,
@@ -269,6 +268,8 @@ def delivery_states(conn: psycopg.Connection, month: date, timezone: str) -> lis
             from meta.delivery_schedule as schedule
             left join meta.deliveries as deliveries
                 on deliveries.dataset = schedule.dataset and deliveries.report_month = schedule.report_month
+                -- decided versions only: not one being processed, nor one an ingest was killed on
+                and deliveries.status <> 'received' and coalesce(deliveries.rejection_kind, 'content') <> 'interrupted'
             where schedule.report_month = %(month)s
             group by schedule.dataset, schedule.department, schedule.department_name, schedule.dataset_title,
                      schedule.report_month, schedule.due_date

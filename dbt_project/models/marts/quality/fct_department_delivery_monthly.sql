@@ -19,9 +19,13 @@ delivery_schedule as (
 
 ),
 
+-- Only versions that were decided count: one still "received" is being
+-- processed (or was killed half-way), and one rejected as "interrupted" was
+-- never looked at. Neither is something the department delivered twice.
 deliveries as (
 
     select * from {{ ref('stg_meta__deliveries') }}
+    where status <> 'received' and coalesce(rejection_kind, 'content') <> 'interrupted'
 
 ),
 
@@ -105,6 +109,7 @@ versions_assessed as (
         case
             when
                 deliveries_dated.status = 'rejected'
+                and coalesce(deliveries_dated.rejection_kind, 'content') = 'content'
                 and blocking_failures_per_version.evaluated_rules = 0
                 then 1
             else blocking_failures_per_version.failed_blocking_rules
@@ -122,8 +127,8 @@ versions_summarised as (
         dataset,
         report_month,
         count(*) as versions_received,
-        min(received_at) filter (where version = 1) as first_received_at,
-        min(received_date) filter (where version = 1) as first_received_date,
+        min(received_at) as first_received_at,
+        min(received_date) as first_received_date,
         max(version) as latest_version,
         sum(blocking_failures) as blocking_failures
     from versions_assessed

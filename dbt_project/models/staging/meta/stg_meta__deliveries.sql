@@ -19,6 +19,7 @@ renamed as (
         version,
         status,
         status_reason,
+        rejection_kind,
         file_name,
         received_at,
         decided_at,
