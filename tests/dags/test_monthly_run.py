@@ -32,6 +32,13 @@ def test_citydw_run_lands_the_month_in_the_mart(db, citydw_home):
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "citydw_monthly 2022-07: success" in run.stdout
+    # A person reads progress and verdicts; Airflow's, dbt's and GX's hundreds of lines go to the log it names.
+    shown = (run.stdout + run.stderr).splitlines()
+    assert len(shown) <= 30, "\n".join(shown)
+    log = Path(citydw_home) / "logs" / "run-2022-07.log"
+    assert f"(log: {log})" in run.stdout
+    assert "Running with dbt" in log.read_text(encoding="utf-8")
+    assert any(line.lstrip().startswith("drc.major_projects") and "accepted" in line for line in shown)
 
     mart = db.execute(
         """
