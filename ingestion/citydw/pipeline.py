@@ -172,10 +172,11 @@ def ingest_candidate(
             dataset=spec.id, report_month=month, status="error", file_name=candidate.file_name, reason=str(error)
         )
     delivery = deliveries.register(conn, spec.id, month, candidate, archived)
-    if not delivery.claimed and delivery.status == "received":
-        # Another ingest is processing these very bytes right now: its decision is ours to report.
+    while not delivery.claimed and delivery.status == "received":
+        # Another ingest is processing these very bytes right now: its decision is ours to report
+        # (or, should it die first, the version is ours to process).
         deliveries.wait_until_released(conn, delivery.delivery_id)
-        delivery = deliveries.get(conn, spec.id, month, delivery_id=delivery.delivery_id) or delivery
+        delivery = deliveries.register(conn, spec.id, month, candidate, archived)
     result = IngestResult(
         dataset=spec.id,
         report_month=month,

@@ -11,6 +11,8 @@ ingest was killed is resolved by the next ingest of the month.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -151,3 +153,28 @@ def test_a_version_being_processed_is_not_taken_for_a_killed_one(db, warehouse_u
             stored = archive.store(get_settings().archive_root, other_file.read())
             assert deliveries.register(other, DATASET, JULY, other_file, stored).version == 2
             assert versions(db)[0] == (1, "received", None)
+
+
+def test_the_same_bytes_sent_while_they_are_being_processed_wait_for_that_decision(db, warehouse_url, tmp_path):
+    """A second ingest of the same file waits for the first; if the first dies, the second processes it."""
+    path = workbook(tmp_path, "v1.xlsx", range(1, 5))
+    first = candidate_from_file(path)
+    outcome = {}
+    doomed = psycopg.connect(warehouse_url, autocommit=True)
+    stored = archive.store(get_settings().archive_root, first.read())
+    assert deliveries.register(doomed, DATASET, JULY, first, stored).claimed
+    second = threading.Thread(target=lambda: outcome.update(result=ingest_dataset(DATASET, "2022-07", file=path)))
+    second.start()
+    deadline = time.monotonic() + 60
+    while (
+        time.monotonic() < deadline
+        and not db.execute("select count(*) from pg_locks where locktype = 'advisory' and not granted").fetchone()[0]
+    ):
+        time.sleep(0.05)
+    assert versions(db) == [(1, "received", None)]  # the second one waits, it does not decide
+
+    doomed.close()  # the first ingest dies
+    second.join(timeout=120)
+
+    assert (outcome["result"].status, outcome["result"].version, outcome["result"].rows_loaded) == ("accepted", 1, 4)
+    assert versions(db) == [(1, "accepted", None)]
