@@ -338,9 +338,9 @@ def main() -> None:  # pragma: no cover - console entry point
     except typer.Exit as done:
         code = done.exit_code
     except typer.TyperException as mistake:  # a usage error: a missing option, a bad value
-        message = mistake.format_message()  # type: ignore[attr-defined]
+        message = mistake.format_message()
         typer.secho(f"citydw: {message}  (see --help)", err=True, fg=typer.colors.RED)
-        code = mistake.exit_code  # type: ignore[attr-defined]
+        code = mistake.exit_code
     except (typer.Abort, KeyboardInterrupt):
         typer.secho("citydw: interrupted", err=True, fg=typer.colors.RED)
         code = 130
