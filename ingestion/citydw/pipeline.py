@@ -598,5 +598,5 @@ def _reject(
     result.reason = reason
     result.rows_received = rows_received
     result.rows_quarantined = len(rows_with_problems)
-    log.warning("%s %s rejected: %s", spec_id, delivery.report_month, reason)
+    log.info("%s %s rejected: %s", spec_id, delivery.report_month, reason)
     return result

@@ -23,6 +23,8 @@ from pytest_httpserver import HTTPServer
 
 from citydw import archive, deliveries, loading, pipeline
 from citydw.orchestration import ingest_dataset
+from citydw.quality import ledger
+from citydw.registry import load_registry
 from citydw.settings import get_settings
 from citydw.sources.filedrop import candidate_from_file
 
@@ -70,6 +72,13 @@ def versions(db) -> list[tuple]:
         " where dataset = %s and report_month = %s order by version",
         (DATASET, JULY),
     ).fetchall()
+
+
+def ledger_versions(db) -> int:
+    """``versions`` of drc.major_projects for July in the delivery ledger the chase reads."""
+    ledger.refresh_schedule(db, load_registry(), up_to=JULY, since=JULY)
+    [state] = [s for s in ledger.delivery_states(db, JULY, "Asia/Shanghai") if s.dataset == DATASET]
+    return state.versions
 
 
 def raw_count(db) -> int:
@@ -134,12 +143,14 @@ def test_a_version_left_received_by_a_killed_ingest_is_resolved_by_the_next_one(
         assert deliveries.register(doomed, DATASET, JULY, killed, stored).claimed
     # The connection is gone as with a SIGKILL: its version lock with it.
     assert versions(db) == [(1, "accepted", None), (2, "received", None)]
+    assert ledger_versions(db) == 1  # the chase counts decided versions only
 
     result = ingest_dataset(DATASET, "2022-07", file=workbook(tmp_path, "v3.xlsx", range(1, 8)))
 
     assert (result.status, result.version, result.rows_loaded) == ("accepted", 3, 7)
     assert versions(db) == [(1, "superseded", None), (2, "rejected", "interrupted"), (3, "accepted", None)]
     assert "interrupted" in db.execute("select status_reason from meta.deliveries where version = 2").fetchone()[0]
+    assert ledger_versions(db) == 2
 
 
 def test_a_version_being_processed_is_not_taken_for_a_killed_one(db, warehouse_url, tmp_path):
