@@ -116,7 +116,11 @@ def run_together(db, url: str, files: list[str], *, park_at_decision: bool) -> l
     try:
         for count, path in enumerate(files, start=1):
             processes.append(start_ingest(path))
-            wait_until(lambda n=count: advisory_waiters(db) == n, f"ingest {count} queues for the month lock")
+            wait_until(
+                lambda n=count: advisory_waiters(db) == n or any(p.poll() is not None for p in processes),
+                f"ingest {count} queues for the month lock",
+            )
+            assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
         second = QueuedLock(url) if park_at_decision else None
         if second is not None:
             wait_until(lambda: advisory_waiters(db) == len(files) + 1, "the test queues behind them")
