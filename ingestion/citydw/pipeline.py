@@ -165,7 +165,7 @@ def ingest_candidate(
     try:
         archived = archive.store(context.settings.archive_root, data)
     except archive.ArchiveError as error:
-        log.error("%s %s: %s", spec.id, f"{month:%Y-%m}", error)
+        log.info("%s %s: %s", spec.id, f"{month:%Y-%m}", error)  # the result's line says it
         with conn.transaction():
             deliveries.record_fetch_attempt(conn, spec.id, month, "error", str(error))
         return IngestResult(
@@ -392,7 +392,7 @@ def _reject_internal(
     )
     result.status = "rejected"
     result.rows_loaded = 0
-    result.reason = f"{reason}（{type(error).__name__}: {error}; traceback in {log_path}）"
+    result.reason = f"{reason}（{type(error).__name__}: {_one_line(error)}; traceback in {log_path}）"
     return result
 
 
@@ -411,7 +411,9 @@ def _report_internal_error(
 
     which = f"{dataset} {month:%Y-%m}" + (f" v{version}" if version else "")
     log_path = record_traceback(f"{which}: {stage} failed", error, context.settings)
-    log.error("%s: %s failed with %s: %s (traceback in %s)", which, stage, type(error).__name__, error, log_path)
+    log.error(
+        "%s: %s failed with %s: %s (traceback in %s)", which, stage, type(error).__name__, _one_line(error), log_path
+    )
     try:
         from citydw.alerts.send import alert_data_team
 
@@ -436,6 +438,11 @@ def _report_internal_error(
     except Exception:
         log.exception("could not alert the data team of the internal error of %s", which)
     return log_path
+
+
+def _one_line(error: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _release_quietly(conn: psycopg.Connection, delivery: deliveries.Delivery) -> None:
