@@ -42,21 +42,26 @@ class _OneLine(logging.Formatter):
         return f"{record.levelname.lower()}: {record.getMessage()}".splitlines()[0]
 
 
-def configure(settings: Settings | None = None, *, debug: bool = False) -> Path:
+def configure(settings: Settings | None = None, *, debug: bool = False) -> Path | None:
     """Warnings on stderr as one line each (everything with tracebacks under ``--debug``); all of it,
-    INFO and up, in ``logs/citydw.log``. Returns the log file's path."""
-    path = logs_dir(settings) / CLI_LOG
+    INFO and up, in ``logs/citydw.log``. Returns the log file's path (``None`` if the home is not
+    writable: the terminal then gets everything a file would have had above INFO)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    to_file = logging.FileHandler(path, encoding="utf-8")
-    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    to_file.setLevel(logging.INFO)
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setLevel(logging.DEBUG if debug else logging.WARNING)
     if not debug:
         terminal.setFormatter(_OneLine())
-    root.addHandler(to_file)
     root.addHandler(terminal)
+    try:
+        path = logs_dir(settings) / CLI_LOG
+        to_file = logging.FileHandler(path, encoding="utf-8")
+    except OSError as error:
+        root.warning("no log file under the citydw home (%s); logging to the terminal only", error)
+        return None
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    to_file.setLevel(logging.INFO)
+    root.addHandler(to_file)
     return path

@@ -410,7 +410,11 @@ def _report_internal_error(
     from citydw.logfiles import record_traceback
 
     which = f"{dataset} {month:%Y-%m}" + (f" v{version}" if version else "")
-    log_path = record_traceback(f"{which}: {stage} failed", error, context.settings)
+    try:
+        log_path: object = record_traceback(f"{which}: {stage} failed", error, context.settings)
+    except OSError as unwritable:  # the traceback then goes to this process's own log
+        log.error("%s: no errors.log (%s)", which, unwritable, exc_info=error)
+        log_path = "this process's log"
     log.error(
         "%s: %s failed with %s: %s (traceback in %s)", which, stage, type(error).__name__, _one_line(error), log_path
     )
