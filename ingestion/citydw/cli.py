@@ -32,13 +32,20 @@ app.add_typer(cluster_app, name="cluster")
 Month = Annotated[str, typer.Option("--month", help="Report month, YYYY-MM.")]
 
 
+# Verdict lines already printed by this command: yearly data (last year's population) would
+# otherwise repeat the same line under every month of a range.
+_shown_verdicts: set[str] = set()
+
+
 def _echo_month_outcome(month) -> None:
     from citydw.summary import month_outcome
     from citydw.warehouse.connect import connect
 
     with connect() as conn:
         for line in month_outcome(conn, month):
-            typer.echo(line)
+            if line not in _shown_verdicts:
+                typer.echo(line)
+            _shown_verdicts.add(line)
 
 
 def _fail(message: str) -> None:
