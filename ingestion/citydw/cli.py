@@ -161,6 +161,34 @@ def ingest(
 
 
 @app.command()
+def check(
+    dataset: Annotated[str, typer.Option(help="DEPT.DATASET the file is a delivery of.")],
+    month: Month,
+    file: Annotated[str, typer.Argument(help="The file to check (path or fsspec URL).")],
+) -> None:
+    """Parse and validate a file as ingest would; nothing archived or loaded.
+
+    Exit code: 0 acceptable, 1 blocking problems (it would be rejected), 2 row problems.
+    """
+    from citydw.checking import check_file
+    from citydw.pipeline import Context
+    from citydw.sources.filedrop import candidate_from_file
+    from citydw.warehouse.connect import connect
+
+    candidate = candidate_from_file(file)
+    try:
+        context = Context.load()
+        with connect(autocommit=True) as conn:
+            report = check_file(conn, dataset, month, candidate.read(), candidate.file_name, context)
+    except (ValueError, KeyError, FileNotFoundError) as error:
+        typer.secho(str(error), err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1) from None
+    for line in report.lines():
+        typer.echo(line)
+    raise typer.Exit(code=report.exit_code)
+
+
+@app.command()
 def build(full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models from scratch.")] = False) -> None:
     """dbt build of the warehouse: seeds, models, snapshots and their tests."""
     from citydw.transform import build as dbt_build

@@ -161,24 +161,16 @@ def ingest_candidate(
         result.reason = f"same bytes as version {delivery.version} ({delivery.status})"
         return result
 
-    try:
-        parsed = _read(data, candidate.file_name, spec, context)
-    except DeliveryUnreadable as unreadable:
-        return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
-
-    outcome = _validate(parsed, spec, month, context)
-    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
-    problems = _row_problems(parsed, outcome)
-    quarantined_rows = {p.source_row for p in problems if p.source_row is not None}
-    rows_received = len(parsed.frame)
-    result.problems = problems + _warning_problems(outcome)
-    if outcome.blocking_failures:
-        reason = "；".join(_blocking_reason(rule, parsed) for rule in outcome.blocking_failures)
-        return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
+    found = examine(conn, spec, month, data, candidate.file_name, context)
+    if found.parsed is None:
+        return _reject(conn, delivery, result, found.blocking_reason or "", problems=[], rows_received=0)
+    parsed, outcome, problems = found.parsed, found.outcome, found.problems
+    quarantined_rows = found.quarantined_rows
+    rows_received = found.rows_received
+    result.problems = problems + found.warnings
+    if found.blocking_reason:
+        return _reject(conn, delivery, result, found.blocking_reason, problems, rows_received, parsed, outcome)
     accepted_rows = parsed.frame[~parsed.frame[SOURCE_ROW].isin(quarantined_rows)]
-    if rows_received and accepted_rows.empty:
-        reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
-        return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
 
     with conn.transaction():
         deliveries.lock_dataset_month(conn, spec.id, month)
@@ -190,6 +182,69 @@ def ingest_candidate(
     result.rows_loaded = loaded
     result.rows_quarantined = len(quarantined_rows)
     return result
+
+
+@dataclass
+class Examination:
+    """What parsing and validating one file found, before anything is archived or recorded.
+
+    ``citydw ingest`` acts on it (load, quarantine or reject) and ``citydw
+    check`` and the portal only report it, so the verdicts cannot differ.
+    """
+
+    parsed: ParsedDelivery | None  # None: the file could not be read at all
+    outcome: ValidationOutcome | None
+    problems: list[Problem]  # row problems: parse issues and failed row rules
+    warnings: list[Problem]
+    blocking_reason: str | None  # why the delivery would be rejected, in Chinese; None if it would not
+    blocking: list[Problem] = field(default_factory=list)
+
+    @property
+    def rows_received(self) -> int:
+        return 0 if self.parsed is None else len(self.parsed.frame)
+
+    @property
+    def quarantined_rows(self) -> set[int]:
+        return {p.source_row for p in self.problems if p.source_row is not None}
+
+    @property
+    def verdict(self) -> str:
+        """``blocking`` (would be rejected), ``row`` (rows would be quarantined) or ``ok``."""
+        if self.blocking_reason:
+            return "blocking"
+        return "row" if self.problems else "ok"
+
+
+def examine(
+    conn: psycopg.Connection, spec: DatasetSpec, month: date, data: bytes, file_name: str, context: Context
+) -> Examination:
+    """Parse and validate ``data`` as ``spec``'s delivery for ``month``; reads the warehouse, writes nothing."""
+    try:
+        parsed = _read(data, file_name, spec, context)
+    except DeliveryUnreadable as unreadable:
+        reason = str(unreadable)
+        return Examination(None, None, [], [], reason, [Problem("unreadable", reason, "blocking")])
+    outcome = _validate(parsed, spec, month, context)
+    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
+    problems = _row_problems(parsed, outcome)
+    blocking = [
+        Problem(
+            rule_id=rule.rule_id,
+            rule=_blocking_reason(rule, parsed),
+            severity="blocking",
+            column=rule.column,
+            header=parsed.headers.get(rule.column or ""),
+            expected=rule.expected,
+        )
+        for rule in outcome.blocking_failures
+    ]
+    reason = "；".join(p.rule for p in blocking) or None
+    rows_received = len(parsed.frame)
+    quarantined = {p.source_row for p in problems if p.source_row is not None}
+    if not reason and rows_received and parsed.frame[SOURCE_ROW].isin(quarantined).all():
+        reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
+        blocking = [Problem("all_rows_failed", reason, "blocking")]
+    return Examination(parsed, outcome, problems, _warning_problems(outcome), reason, blocking)
 
 
 def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> ParsedDelivery:
@@ -205,7 +260,7 @@ def _validate(parsed: ParsedDelivery, spec: DatasetSpec, month: date, context: C
     from citydw.validation.suites import load_suite
 
     suite = load_suite(spec, context.settings.expectations_path)
-    return validate(parsed, suite, report_month=month, city=context.city)
+    return validate(parsed, suite, report_month=month, city=context.city, spec=spec)
 
 
 # --- citydw.quality: the rule pack's dataset rules (previous month, total row) ---------------
