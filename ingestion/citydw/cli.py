@@ -18,7 +18,13 @@ cluster_app = typer.Typer(
     help="Airflow on Celery on localhost: Redis, scheduler, DAG processor, API server, two workers.",
     no_args_is_help=True,
 )
+portal_app = typer.Typer(
+    help="The department portal: templates, pre-checks and submissions for the departments' clerks.",
+)
+portal_user_app = typer.Typer(help="Portal accounts, one per clerk, bound to a department.", no_args_is_help=True)
+portal_app.add_typer(portal_user_app, name="user")
 app.add_typer(demo_app, name="demo")
+app.add_typer(portal_app, name="portal")
 app.add_typer(cluster_app, name="cluster")
 
 Month = Annotated[str, typer.Option("--month", help="Report month, YYYY-MM.")]
@@ -326,6 +332,62 @@ def backfill(
         _fail(str(error))
     if not done:
         _fail("some months did not succeed")
+
+
+@portal_app.callback(invoke_without_command=True)
+def portal(ctx: typer.Context) -> None:
+    """Serve the portal on 127.0.0.1:CITYDW_PORTAL_PORT (default 8090) until interrupted."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from citydw.portal.app import serve
+    from citydw.settings import get_settings
+
+    settings = get_settings()
+    typer.echo(f"portal on http://{settings.portal_host}:{settings.portal_port}/ (Ctrl-C stops it)")
+    serve(settings)
+
+
+@portal_user_app.command("add")
+def portal_user_add(
+    name: Annotated[str, typer.Argument(help="Account name, e.g. clerk1.")],
+    department: Annotated[str, typer.Option("--department", help="Department code from registry/, e.g. drc.")],
+) -> None:
+    """Create an account; the password is read from stdin; prints the API token once, on the last line."""
+    from citydw.pipeline import Context
+    from citydw.portal import accounts
+    from citydw.warehouse.connect import connect, prepare_warehouse, resolve_warehouse_url
+
+    registry = Context.load().registry
+    if department not in registry.departments:
+        _fail(f"unknown department {department!r}; the registry has: {', '.join(sorted(registry.departments))}")
+    password = (
+        sys.stdin.readline().rstrip("\r\n")
+        if not sys.stdin.isatty()
+        else typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    )
+    url = prepare_warehouse(resolve_warehouse_url())
+    try:
+        with connect(url, autocommit=True) as conn:
+            user, token = accounts.add_user(conn, name, department, password)
+    except accounts.AccountError as error:
+        _fail(str(error))
+    typer.echo(f"account {user.username} ({department}) created; its API token (shown once):")
+    typer.echo(token)
+
+
+@portal_app.command("token")
+def portal_token(name: Annotated[str, typer.Argument(help="Account name.")]) -> None:
+    """Issue a new API token for an account, revoking the old one; prints it once."""
+    from citydw.portal import accounts
+    from citydw.warehouse.connect import connect, prepare_warehouse, resolve_warehouse_url
+
+    url = prepare_warehouse(resolve_warehouse_url())
+    try:
+        with connect(url, autocommit=True) as conn:
+            token = accounts.issue_token(conn, name)
+    except accounts.AccountError as error:
+        _fail(str(error))
+    typer.echo(token)
 
 
 def main() -> None:  # pragma: no cover - console entry point
