@@ -233,7 +233,7 @@ def examine(
             rule=_blocking_reason(rule, parsed),
             severity="blocking",
             column=rule.column,
-            header=parsed.headers.get(rule.column or ""),
+            header=parsed.headers.get(rule.column or "") or _template_header(spec, rule.column),
             expected=rule.expected,
         )
         for rule in outcome.blocking_failures
@@ -245,6 +245,14 @@ def examine(
         reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
         blocking = [Problem("all_rows_failed", reason, "blocking")]
     return Examination(parsed, outcome, problems, _warning_problems(outcome), reason, blocking)
+
+
+def _template_header(spec: DatasetSpec, column: str | None) -> str | None:
+    """The template's header of a field the file lacks, so a message names it as the department does."""
+    try:
+        return spec.field(column).header if column else None
+    except KeyError:
+        return None
 
 
 def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> ParsedDelivery:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -38,6 +40,17 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+@asynccontextmanager
+async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
+    """GX takes seconds to import and set up: do it before the first clerk waits for a pre-check."""
+    from starlette.concurrency import run_in_threadpool
+
+    from citydw.validation.runner import warm_up
+
+    await run_in_threadpool(warm_up)
+    yield
+
+
 def create_app(settings: Settings | None = None, warehouse_url: str | None = None) -> FastAPI:
     """The portal over the warehouse at ``warehouse_url`` (default: the configured one, migrated first)."""
     from citydw.portal.routers import auth, checks, submissions, templates
@@ -46,7 +59,13 @@ def create_app(settings: Settings | None = None, warehouse_url: str | None = Non
     settings = settings or get_settings()
     url = warehouse_url or prepare_warehouse(resolve_warehouse_url(settings))
     max_bytes = int(settings.portal_max_upload_mb * 1024 * 1024)
-    app = FastAPI(title="citydw 报表报送平台", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="citydw 报表报送平台",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=_warm_up,
+    )
     app.state.portal = PortalState(
         context=Context.load(settings), warehouse_url=url, secret_key=secret_key(settings), max_upload_bytes=max_bytes
     )

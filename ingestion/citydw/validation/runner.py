@@ -154,6 +154,13 @@ def _batch_definition() -> Any:
     return asset.add_batch_definition_whole_dataframe("whole_delivery")
 
 
+def warm_up() -> None:
+    """Import GX and build its context now, not in a server's first request (it takes seconds)."""
+    import citydw.quality.expectations  # noqa: F401 - registers the rule pack
+
+    _batch_definition()
+
+
 def frame_for_validation(parsed: ParsedDelivery) -> pd.DataFrame:
     frame = parsed.frame
     title_month = f"{parsed.declared_month:%Y-%m}" if parsed.declared_month else None

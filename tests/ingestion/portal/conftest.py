@@ -27,3 +27,26 @@ def portal(warehouse_url, clerks, monkeypatch) -> Iterator[TestClient]:
     get_settings.cache_clear()
     with TestClient(create_app(warehouse_url=warehouse_url), base_url="http://127.0.0.1") as client:
         yield client
+
+
+@pytest.fixture
+def live_portal(warehouse_url, clerks, free_port) -> Iterator[str]:
+    """The portal served by uvicorn on a free port, for a real browser; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(warehouse_url=warehouse_url), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="portal", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the portal did not start"
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=15)
