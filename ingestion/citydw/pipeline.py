@@ -222,8 +222,8 @@ def examine(
     try:
         parsed = _read(data, file_name, spec, context)
     except DeliveryUnreadable as unreadable:
-        reason = str(unreadable)
-        return Examination(None, None, [], [], reason, [Problem("unreadable", reason, "blocking")])
+        message = str(unreadable)
+        return Examination(None, None, [], [], message, [Problem("unreadable", message, "blocking")])
     outcome = _validate(parsed, spec, month, context)
     outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
     problems = _row_problems(parsed, outcome)
@@ -238,7 +238,7 @@ def examine(
         )
         for rule in outcome.blocking_failures
     ]
-    reason = "；".join(p.rule for p in blocking) or None
+    reason: str | None = "；".join(p.rule for p in blocking) or None
     rows_received = len(parsed.frame)
     quarantined = {p.source_row for p in problems if p.source_row is not None}
     if not reason and rows_received and parsed.frame[SOURCE_ROW].isin(quarantined).all():

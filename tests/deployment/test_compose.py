@@ -477,4 +477,3 @@ def test_the_portal_serves_citydw_portal_on_localhost_with_a_signing_key_and_the
         assert environment[name] == worker["environment"][name]
     assert "citydw-archive:/data/archive" in portal["volumes"]
     assert portal["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, warehouse_url: str | None = Non
 ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "未找到", 413: "文件过大", 429: "请稍后再试"}
 
 
-def error_page(request: Request, status: int, message: str, headers: dict | None = None) -> HTMLResponse:
+def error_page(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
     return pages.TemplateResponse(
         request,
         "error.html",
