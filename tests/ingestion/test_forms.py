@@ -80,7 +80,7 @@ def fill_csv(data: bytes, encoding: str, rows: list[list[object]]) -> bytes:
 
 
 @pytest.mark.parametrize("spec_id", FILE_DATASETS)
-def test_a_template_filled_with_valid_values_is_accepted_without_a_warning(db, spec_id):
+def test_a_template_filled_with_valid_values_is_accepted_without_a_warning(db, spec_id, tmp_path):
     spec = REGISTRY.dataset(spec_id)
     month = spec.period_for(JULY)
     context = Context.load()
@@ -93,6 +93,14 @@ def test_a_template_filled_with_valid_values_is_accepted_without_a_warning(db, s
         report = check_file(db, spec_id, month, data, templates[kind].file_name, context)
         assert report.blocking == [] and report.problems == [] and report.warnings == [], (kind, report.lines())
         assert report.verdict == "ok" and report.rows_received == len(_rows(spec_id))
+
+        path = tmp_path / templates[kind].file_name
+        path.write_bytes(data)
+        result = ingest_dataset(spec_id, f"{JULY:%Y-%m}", file=str(path))
+        assert (result.status, result.rows_quarantined, result.problems) == ("accepted", 0, []), (kind, result)
+        table = f"raw.{spec.raw_table}"
+        loaded = db.execute(f"select count(*) from {table} where delivery_id = %s", (result.delivery_id,)).fetchone()
+        assert loaded[0] == len(_rows(spec_id))
 
 
 def test_the_drc_template_has_the_contract_headers_lists_hints_and_a_frozen_header():
