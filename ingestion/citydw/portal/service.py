@@ -139,7 +139,9 @@ def overview(conn: psycopg.Connection, context: Context, user: User, month: date
         cur.execute(
             """
             select distinct on (dataset, report_month) dataset, report_month, status, version, received_at,
-                   submitted_by
+                   submitted_by,
+                   -- Late or not is decided by the first version to arrive, not by a later correction.
+                   min(received_at) over (partition by dataset, report_month) as first_received_at
             from meta.deliveries
             where dataset = any(%s)
             order by dataset, report_month, (status = 'accepted') desc, version desc
@@ -177,7 +179,7 @@ def overview(conn: psycopg.Connection, context: Context, user: User, month: date
         period = spec.period_for(month) if spec.frequency == "yearly" else month
         found = latest.get((spec.id, period), {})
         due = _due(spec, period)
-        received = found.get("received_at")
+        received = found.get("first_received_at")
         is_late = due is not None and (
             (received is not None and received.astimezone(ZoneInfo(context.city.timezone)).date() > due)
             or (received is None and now > due)
@@ -189,7 +191,7 @@ def overview(conn: psycopg.Connection, context: Context, user: User, month: date
                 due=due,
                 status=found.get("status"),
                 version=found.get("version"),
-                received_at=received,
+                received_at=found.get("received_at"),
                 submitted_by=found.get("submitted_by"),
                 is_late=is_late,
             )

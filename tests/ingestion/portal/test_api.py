@@ -149,3 +149,20 @@ def test_template_download_is_the_months_form(portal, clerks):
     assert "filename*=UTF-8''" in answer.headers["content-disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
     assert sheet["A1"].value == "扬州市2022年1-7月重大项目月度调度表"
+
+
+def test_the_overview_judges_lateness_by_the_first_version_not_a_later_correction(portal, clerks, db):
+    from datetime import UTC, datetime
+
+    from citydw.pipeline import Context, ingest
+    from citydw.sources import Candidate
+
+    context = Context.load()
+    on_time = drc_workbook([drc_project(1)], JULY)
+    candidate = Candidate("v1.xlsx", "file:///drop/v1.xlsx", datetime(2022, 8, 1, 9, tzinfo=UTC), lambda: on_time)
+    assert ingest(db, context.registry.dataset("drc.major_projects"), JULY, context, [candidate]).status == "accepted"
+    correction = drc_workbook([drc_project(1), drc_project(2)], JULY)
+    assert post_file(portal, "/api/submit", clerks["clerk1"], correction).json()["version"] == 2
+
+    [row] = portal.get("/api/overview?month=2022-07", headers=bearer(clerks["clerk1"])).json()["datasets"]
+    assert (row["due_date"], row["version"], row["submitted_by"], row["is_late"]) == ("2022-08-05", 2, "clerk1", False)
