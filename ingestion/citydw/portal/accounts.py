@@ -113,14 +113,19 @@ def user_by_token(conn: psycopg.Connection, token: str) -> User | None:
 
 def throttled(conn: psycopg.Connection, username: str, client: str | None, attempts: int) -> bool:
     """Whether logins for ``username`` (or from ``client``) are refused for now: too many recent failures."""
+    # An account's failures count from its last successful login: a clerk who mistyped and then got in
+    # starts afresh. A client's count ignores logins, so one good account cannot hide guessing at others.
     row = conn.execute(
         """
-        select count(*) filter (where username = %s),
+        select count(*) filter (
+                   where username = %s
+                     and at > coalesce((select max(at) from meta.portal_audit
+                                        where username = %s and action = 'login'), '-infinity')),
                count(*) filter (where client is not distinct from %s)
         from meta.portal_audit
         where action = 'login_failed' and at > now() - make_interval(mins => %s)
         """,
-        (username, client, THROTTLE_MINUTES),
+        (username, username, client, THROTTLE_MINUTES),
     ).fetchone()
     assert row is not None
     by_account, by_client = row

@@ -42,7 +42,11 @@ class Forbidden(PermissionError):
 
 
 class NotFound(LookupError):
-    """No such dataset, template or month."""
+    """No such dataset or template."""
+
+
+class BadInput(ValueError):
+    """A value the client sent cannot be used (a month not of the form YYYY-MM)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def month_from(text: str | None, context: Context) -> date:
     try:
         return parse_month(text)
     except ValueError:
-        raise NotFound(f"报送月份“{text}”格式不对，应为 YYYY-MM，如 2022-07") from None
+        raise BadInput(f"报送月份“{text}”格式不对，应为 YYYY-MM，如 2022-07") from None
 
 
 def authorise(context: Context, user: User, dataset_id: str) -> DatasetSpec:

@@ -166,3 +166,20 @@ def test_the_overview_judges_lateness_by_the_first_version_not_a_later_correctio
 
     [row] = portal.get("/api/overview?month=2022-07", headers=bearer(clerks["clerk1"])).json()["datasets"]
     assert (row["due_date"], row["version"], row["submitted_by"], row["is_late"]) == ("2022-08-05", 2, "clerk1", False)
+
+
+def test_a_successful_login_starts_the_failure_count_afresh(portal, clerks):
+    for _ in range(4):
+        assert log_in(portal, password="wrong-password").status_code == 401
+    assert log_in(portal).status_code == 303
+    for _ in range(4):
+        assert log_in(portal, password="wrong-password").status_code == 401
+    assert log_in(portal).status_code == 303  # 8 failures in 15 minutes, but never 5 in a row
+
+
+def test_a_month_that_is_not_yyyy_mm_is_422_with_the_form_it_needs(portal, clerks):
+    good = drc_workbook([drc_project(1)], JULY)
+    answer = post_file(portal, "/api/check", clerks["clerk1"], good, month="2022年7月")
+    assert answer.status_code == 422 and "YYYY-MM" in answer.json()["detail"]
+    log_in(portal)
+    assert portal.get("/check?month=July").status_code == 422

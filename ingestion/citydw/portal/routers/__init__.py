@@ -25,6 +25,8 @@ def served(call: Callable[[], T], conn, user: User | None = None, dataset: str |
         raise HTTPException(status_code=403, detail=str(error)) from None
     except service.NotFound as error:
         raise HTTPException(status_code=404, detail=str(error)) from None
+    except service.BadInput as error:
+        raise HTTPException(status_code=422, detail=str(error)) from None
     except UploadRefused as error:
         raise HTTPException(status_code=error.status_code, detail=str(error)) from None
 

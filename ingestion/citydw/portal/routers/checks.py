@@ -36,7 +36,7 @@ def upload_form(request: Request, state, user, dataset: str | None, month, **ext
 def check_page(request: Request, state: State, user: PageUser, dataset: str | None = None,
                month: str | None = None) -> Response:  # fmt: skip
     context = state.context
-    chosen = service.month_from(month, context) if month else service.current_report_month(context)
+    chosen = served(lambda: service.month_from(month, context), None, user)
     return upload_form(request, state, user, dataset, f"{chosen:%Y-%m}")
 
 
