@@ -183,3 +183,29 @@ def test_a_month_that_is_not_yyyy_mm_is_422_with_the_form_it_needs(portal, clerk
     assert answer.status_code == 422 and "YYYY-MM" in answer.json()["detail"]
     log_in(portal)
     assert portal.get("/check?month=July").status_code == 422
+
+
+def test_a_body_without_a_length_is_cut_off_at_the_cap_as_it_streams_in(live_portal, clerks):
+    import time
+
+    import httpx
+
+    sent = 0
+
+    def endless():
+        nonlocal sent
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.xlsx"\r\n\r\n'
+        for _ in range(400):  # 100 MB offered, chunked (no Content-Length); the cap is 20 MB
+            sent += 1
+            time.sleep(0.001)
+            yield b"0" * (256 * 1024)
+
+    headers = {**bearer(clerks["clerk1"]), "Content-Type": "multipart/form-data; boundary=b"}
+    try:
+        answer = httpx.post(f"{live_portal}/api/check", headers=headers, content=endless(), timeout=60)
+    except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
+        answer = None  # the server closed the connection on a client still sending: also a refusal
+    if answer is not None:
+        assert answer.status_code == 413, answer.text
+        assert "上限" in answer.json()["detail"]
+    assert sent < 200  # the server stopped reading long before the end
