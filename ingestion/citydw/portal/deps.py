@@ -61,6 +61,7 @@ def session_user(request: Request, conn: Conn) -> User:
     user = accounts.user_by_id(conn, int(user_id)) if isinstance(user_id, int) else None
     if user is None:
         request.session.pop(SESSION_USER, None)
+        request.session.pop("label", None)
         raise LoginRequired
     return user
 

@@ -81,5 +81,6 @@ def test_a_clerk_downloads_the_template_fixes_a_bad_row_and_submits(page, browse
     answer = other.goto(f"{live_portal}/templates/drc.major_projects/xlsx?month=2022-07")
     assert answer is not None and answer.status == 403
     assert "不属于本单位" in other.content()
+    assert "fin1（finance）" in other.locator("header").inner_text()  # still signed in, and shown so
     other.screenshot(path=SCREENSHOTS / "portal-forbidden.png")
     other.context.close()

@@ -49,6 +49,8 @@ def login(
     # A new session on login: a session fixed before it carries nothing over.
     request.session.clear()
     request.session[SESSION_USER] = user.user_id
+    # For the page header of error pages only; every request still checks the account in the database.
+    request.session["label"] = f"{user.username}（{user.department}）"
     request.session.pop(SESSION_CSRF, None)
     accounts.audit(conn, user, "login", client=client)
     return RedirectResponse("/", status_code=303)
