@@ -174,15 +174,15 @@ def register(
             f"""
             insert into meta.deliveries
                 (dataset, report_month, version, sha256, size_bytes, source_uri, file_name,
-                 archive_uri, received_at)
-            select %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s
+                 archive_uri, received_at, submitted_by)
+            select %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s, %s
             from meta.deliveries
             where dataset = %s and report_month = %s
             returning {_COLUMNS}
             """,
             (
                 dataset, month, archived.sha256, archived.size_bytes, candidate.source_uri,
-                candidate.file_name, archived.uri, candidate.received_at, dataset, month,
+                candidate.file_name, archived.uri, candidate.received_at, candidate.submitted_by, dataset, month,
             ),
         )  # fmt: skip
         row = cur.fetchone()

@@ -245,19 +245,15 @@ def _decide(
             return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
         stage = "validate"
-        outcome = _validate(parsed, spec, month, context)
-        outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
-        problems = _row_problems(parsed, outcome)
-        quarantined_rows = {p.source_row for p in problems if p.source_row is not None}
-        rows_received = len(parsed.frame)
-        result.problems = problems + _warning_problems(outcome)
-        if outcome.blocking_failures:
-            reason = "；".join(_blocking_reason(rule, parsed) for rule in outcome.blocking_failures)
-            return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
+        # The same examination as `citydw check` and the portal's pre-check, so their verdicts agree.
+        found = _examine_parsed(conn, spec, month, parsed, context)
+        outcome, problems, rows_received = found.outcome, found.problems, found.rows_received
+        assert outcome is not None  # a file that could be read is always validated
+        quarantined_rows = found.quarantined_rows
+        result.problems = problems + found.warnings
+        if found.blocking_reason:
+            return _reject(conn, delivery, result, found.blocking_reason, problems, rows_received, parsed, outcome)
         accepted_rows = parsed.frame[~parsed.frame[SOURCE_ROW].isin(quarantined_rows)]
-        if rows_received and accepted_rows.empty:
-            reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
-            return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
 
         stage = "load"
         result.rows_received = rows_received
@@ -455,6 +451,87 @@ def _release_quietly(conn: psycopg.Connection, delivery: deliveries.Delivery) ->
         deliveries.release(conn, delivery.delivery_id)
     except psycopg.Error:
         log.warning("could not release the lock of %s v%s", delivery.dataset, delivery.version)
+
+
+@dataclass
+class Examination:
+    """What parsing and validating one file found, before anything is archived or recorded.
+
+    ``citydw ingest`` acts on it (load, quarantine or reject) and ``citydw
+    check`` and the portal only report it, so the verdicts cannot differ.
+    """
+
+    parsed: ParsedDelivery | None  # None: the file could not be read at all
+    outcome: ValidationOutcome | None
+    problems: list[Problem]  # row problems: parse issues and failed row rules
+    warnings: list[Problem]
+    blocking_reason: str | None  # why the delivery would be rejected, in Chinese; None if it would not
+    blocking: list[Problem] = field(default_factory=list)
+
+    @property
+    def rows_received(self) -> int:
+        return 0 if self.parsed is None else len(self.parsed.frame)
+
+    @property
+    def quarantined_rows(self) -> set[int]:
+        return {p.source_row for p in self.problems if p.source_row is not None}
+
+    @property
+    def verdict(self) -> str:
+        """``blocking`` (would be rejected), ``row`` (rows would be quarantined) or ``ok``."""
+        if self.blocking_reason:
+            return "blocking"
+        return "row" if self.problems else "ok"
+
+
+def examine(
+    conn: psycopg.Connection, spec: DatasetSpec, month: date, data: bytes, file_name: str, context: Context
+) -> Examination:
+    """Parse and validate ``data`` as ``spec``'s delivery for ``month``; reads the warehouse, writes nothing."""
+    try:
+        parsed = _read(data, file_name, spec, context)
+    except DeliveryUnreadable as unreadable:
+        return _unreadable(str(unreadable))
+    return _examine_parsed(conn, spec, month, parsed, context)
+
+
+def _unreadable(message: str) -> Examination:
+    return Examination(None, None, [], [], message, [Problem("unreadable", message, "blocking")])
+
+
+def _examine_parsed(
+    conn: psycopg.Connection, spec: DatasetSpec, month: date, parsed: ParsedDelivery, context: Context
+) -> Examination:
+    """Validate a file that could be read: the suite, then the dataset rules that compare it with the warehouse."""
+    outcome = _validate(parsed, spec, month, context)
+    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
+    problems = _row_problems(parsed, outcome)
+    blocking = [
+        Problem(
+            rule_id=rule.rule_id,
+            rule=_blocking_reason(rule, parsed),
+            severity="blocking",
+            column=rule.column,
+            header=parsed.headers.get(rule.column or "") or _template_header(spec, rule.column),
+            expected=rule.expected,
+        )
+        for rule in outcome.blocking_failures
+    ]
+    reason: str | None = "；".join(p.rule for p in blocking) or None
+    rows_received = len(parsed.frame)
+    quarantined = {p.source_row for p in problems if p.source_row is not None}
+    if not reason and rows_received and parsed.frame[SOURCE_ROW].isin(quarantined).all():
+        reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
+        blocking = [Problem("all_rows_failed", reason, "blocking")]
+    return Examination(parsed, outcome, problems, _warning_problems(outcome), reason, blocking)
+
+
+def _template_header(spec: DatasetSpec, column: str | None) -> str | None:
+    """The template's header of a field the file lacks, so a message names it as the department does."""
+    try:
+        return spec.field(column).header if column else None
+    except KeyError:
+        return None
 
 
 def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> ParsedDelivery:

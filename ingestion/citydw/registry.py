@@ -59,6 +59,16 @@ class FieldSpec(_Frozen):
     true_values: tuple[str, ...] = ("是", "true", "True", "TRUE", "1", "Y", "y", "√")
     false_values: tuple[str, ...] = ("否", "false", "False", "FALSE", "0", "N", "n", "×")
     description: str | None = None
+    values: tuple[str, ...] | None = Field(
+        default=None,
+        description=(
+            "The values allowed, when the field is an enumeration: the template's drop-down list and, "
+            "as the suite parameter values_<field>, the suite's in-set rule (one source of truth)."
+        ),
+    )
+    hint: str | None = Field(
+        default=None, description="Input hint the template shows on the column, e.g. a code format."
+    )
 
     @model_validator(mode="after")
     def _has_a_source(self) -> FieldSpec:
@@ -171,6 +181,11 @@ class DatasetSpec(_Frozen):
     key: tuple[str, ...] = Field(description="Fields that identify a row within one delivery.")
     suite: str | None = Field(default=None, description="Suite file under expectations/; default <id>.json.")
     fields: tuple[FieldSpec, ...]
+    running_ledger: bool = Field(
+        default=False,
+        description="Rows carry over from month to month (a project list, a register): the template is pre-filled "
+        "with last month's accepted rows, so the clerk updates rather than retypes.",
+    )
     # Rows whose first text cell matches this are totals, not data.
     total_row_pattern: str = r"^(合计|总计|全省合计|全市合计|小计|total)$"
 
@@ -197,6 +212,11 @@ class DatasetSpec(_Frozen):
     @property
     def field_names(self) -> list[str]:
         return [f.field for f in self.fields]
+
+    @property
+    def suite_parameters(self) -> dict[str, list[str]]:
+        """``values_<field>`` for each enumerated field: what its suite's in-set rule refers to."""
+        return {f"values_{spec.field}": list(spec.values) for spec in self.fields if spec.values}
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:

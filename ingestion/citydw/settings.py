@@ -134,6 +134,21 @@ class Settings(BaseSettings):
         default=30, ge=0, description="Delay before a failed DAG task is retried (the DAG's retry_delay)."
     )
 
+    # The department portal (citydw.portal).
+    portal_port: int = Field(default=8090, ge=1, le=65535, description="Port of `citydw portal` on 127.0.0.1.")
+    portal_host: str = Field(
+        default="127.0.0.1", description="Address the portal listens on; 0.0.0.0 only inside a container."
+    )
+    portal_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the portal's session cookies; unset: one kept in <home>/portal-secret-key.",
+    )
+    portal_max_upload_mb: float = Field(default=20, gt=0, description="Largest file the portal accepts, in MB.")
+    portal_login_attempts: int = Field(
+        default=5, ge=1, description="Failed logins per account (or client) in 15 minutes before logins are refused."
+    )
+    portal_https: bool = Field(default=False, description="Mark session cookies Secure (behind an HTTPS proxy).")
+
     @field_validator("alert_data_team_emails", mode="before")
     @classmethod
     def _split_addresses(cls, value: object) -> object:

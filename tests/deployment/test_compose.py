@@ -460,3 +460,20 @@ def test_metabase_setup_says_which_variables_are_missing() -> None:
     )
     assert done.returncode == 1
     assert "METABASE_URL" in done.stderr and "CITYDW_BI_PASSWORD" in done.stderr
+
+
+def test_the_portal_serves_citydw_portal_on_localhost_with_a_signing_key_and_the_shared_archive(
+    services: dict,
+) -> None:
+    portal = services["portal"]
+    assert portal["command"] == ["citydw", "portal"]
+    assert portal["ports"] == ["${PORTAL_PUBLISH:-127.0.0.1:8090}:8090"]
+    environment = portal["environment"]
+    assert environment["CITYDW_PORTAL_PORT"] == "8090"
+    assert environment["CITYDW_PORTAL_SECRET_KEY"].startswith("${CITYDW_PORTAL_SECRET_KEY:?")
+    # Submissions land in the archive and warehouse the Airflow workers use.
+    worker = services["airflow-worker-1"]
+    for name in ("CITYDW_WAREHOUSE_URL", "CITYDW_ARCHIVE_URL"):
+        assert environment[name] == worker["environment"][name]
+    assert "citydw-archive:/data/archive" in portal["volumes"]
+    assert portal["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"

@@ -206,7 +206,7 @@ def test_every_rule_has_a_severity_and_speaks_to_the_department(dataset_id: str)
 @pytest.mark.parametrize("dataset_id", DATASETS)
 def test_rules_name_only_registry_fields_and_known_parameters(dataset_id: str) -> None:
     fields = set(REGISTRY.dataset(dataset_id).field_names) | {TITLE_MONTH}
-    parameters = set(suite_parameters(MONTH, CITY)) | EXPRESSION_FUNCTIONS
+    parameters = set(suite_parameters(MONTH, CITY, REGISTRY.dataset(dataset_id))) | EXPRESSION_FUNCTIONS
     for expectation in expectations(dataset_id):
         assert named_columns(expectation) <= fields, expectation
         for value in expectation["kwargs"].values():
@@ -246,14 +246,8 @@ def test_every_workbook_has_its_title_month_checked(dataset_id: str) -> None:
 
 
 def _enums(dataset_id: str) -> dict[str, list[str]]:
-    """Each field's allowed words, from the suite's unconditional literal value sets."""
-    return {
-        r["kwargs"]["column"]: r["kwargs"]["value_set"]
-        for r in expectations(dataset_id)
-        if r["type"] == "expect_column_values_to_be_in_set"
-        and isinstance(r["kwargs"]["value_set"], list)
-        and "row_condition" not in r["kwargs"]
-    }
+    """Each enumerated field's allowed words, from the registry (the suites refer to them as values_<field>)."""
+    return {f.field: list(f.values) for f in REGISTRY.dataset(dataset_id).fields if f.values}
 
 
 def _valid_value(field: FieldSpec, row: int, enums: dict[str, list[str]], city: City) -> Any:
@@ -322,7 +316,7 @@ def valid_delivery(dataset_id: str, **changes: Any) -> ParsedDelivery:
 
 
 def run(dataset_id: str, delivery: ParsedDelivery) -> ValidationOutcome:
-    return validate(delivery, suite(dataset_id), report_month=MONTH, city=CITY)
+    return validate(delivery, suite(dataset_id), report_month=MONTH, city=CITY, spec=REGISTRY.dataset(dataset_id))
 
 
 @pytest.mark.parametrize("dataset_id", DATASETS)
@@ -429,3 +423,16 @@ def test_a_provincial_bulletin_as_the_province_writes_it_reads_and_passes(tmp_pa
     assert (city_row["issued_ytd"], city_row["spent_ytd"], city_row["spending_progress"]) == (1_005_000, 802_500, 79.9)
     outcome = run(spec.id, parsed)
     assert [r.rule_id for r in outcome.rules if not r.success] == []
+
+
+@pytest.mark.parametrize("dataset_id", DATASETS)
+def test_enumerations_live_in_the_registry_and_the_suite_refers_to_them(dataset_id: str) -> None:
+    """One source of truth: the templates' drop-down lists and the suites' in-set rules read the registry."""
+    enumerated = {f.field for f in REGISTRY.dataset(dataset_id).fields if f.values}
+    for rule in expectations(dataset_id):
+        if rule["type"] != "expect_column_values_to_be_in_set":
+            continue
+        column, value_set = rule["kwargs"]["column"], rule["kwargs"]["value_set"]
+        assert not isinstance(value_set, list), f"{column}: allowed values belong in registry/ as values: […]"
+        if column in enumerated:
+            assert value_set == {"$PARAMETER": f"values_{column}"}

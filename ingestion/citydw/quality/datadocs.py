@@ -136,7 +136,7 @@ def _suite_kwargs(
         document = json.loads((expectations_dir / spec.suite_file).read_text(encoding="utf-8"))
     except (KeyError, OSError, ValueError):
         return {}
-    parameters = suite_parameters(month, city)
+    parameters = suite_parameters(month, city, spec)
     found: dict[str, dict[str, Any]] = {}
     for expectation in document.get("expectations", []):
         kwargs = _fill(expectation.get("kwargs", {}), parameters)

@@ -19,6 +19,7 @@ class Candidate:
     source_uri: str
     received_at: datetime
     read: Callable[[], bytes]
+    submitted_by: str | None = None  # the portal account that sent it; None for drops and APIs
 
 
 class SourceError(Exception):

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     import great_expectations as gx
 
     from citydw.city import City
+    from citydw.registry import DatasetSpec
 
 TITLE_MONTH = "title_month"
 """Column the runner adds: the month the file's title names, checked against the report month."""
@@ -92,9 +93,11 @@ class ValidationOutcome:
         return [r for r in self.rules if r.severity == "warning" and not r.success]
 
 
-def suite_parameters(report_month: date, city: City) -> dict[str, Any]:
-    """Values suites refer to as ``{"$PARAMETER": name}``; known at run time only."""
+def suite_parameters(report_month: date, city: City, spec: DatasetSpec | None = None) -> dict[str, Any]:
+    """Values suites refer to as ``{"$PARAMETER": name}``: known at run time, or kept in the registry
+    (``values_<field>``, an enumerated field's allowed values, which the templates' lists show too)."""
     return {
+        **(spec.suite_parameters if spec is not None else {}),
         "report_month": [f"{report_month:%Y-%m}"],
         # Last day of the month, as a datetime: GX compares date columns with datetimes.
         "report_month_end": datetime.combine(next_month(report_month) - timedelta(days=1), time()),
@@ -151,6 +154,13 @@ def _batch_definition() -> Any:
     return asset.add_batch_definition_whole_dataframe("whole_delivery")
 
 
+def warm_up() -> None:
+    """Import GX and build its context now, not in a server's first request (it takes seconds)."""
+    import citydw.quality.expectations  # noqa: F401 - registers the rule pack
+
+    _batch_definition()
+
+
 def frame_for_validation(parsed: ParsedDelivery) -> pd.DataFrame:
     frame = parsed.frame
     title_month = f"{parsed.declared_month:%Y-%m}" if parsed.declared_month else None
@@ -158,10 +168,15 @@ def frame_for_validation(parsed: ParsedDelivery) -> pd.DataFrame:
 
 
 def validate(
-    parsed: ParsedDelivery, suite: gx.ExpectationSuite, *, report_month: date, city: City
+    parsed: ParsedDelivery,
+    suite: gx.ExpectationSuite,
+    *,
+    report_month: date,
+    city: City,
+    spec: DatasetSpec | None = None,
 ) -> ValidationOutcome:
     frame = frame_for_validation(parsed)
-    parameters = suite_parameters(report_month, city)
+    parameters = suite_parameters(report_month, city, spec)
     first = _batch_definition().get_batch(batch_parameters={"dataframe": _numeric_view(frame, suite)})
     results = list(first.validate(suite, result_format=BASIC_FORMAT, expectation_parameters=parameters).results)
     failed = [
