@@ -547,7 +547,7 @@ def _validate(parsed: ParsedDelivery, spec: DatasetSpec, month: date, context: C
     from citydw.validation.suites import load_suite
 
     suite = load_suite(spec, context.settings.expectations_path)
-    return validate(parsed, suite, report_month=month, city=context.city)
+    return validate(parsed, suite, report_month=month, city=context.city, spec=spec)
 
 
 # --- citydw.quality: the rule pack's dataset rules (previous month, total row) ---------------
