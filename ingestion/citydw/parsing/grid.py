@@ -352,7 +352,7 @@ def find_layout(
         return None
     titles = [cell for row in head[: chosen.top] for cell in row if cell.strip()]
     declared = month_in_titles(titles)
-    layout = _columns(chosen.cells, spec, file_name, chosen.leaf, declared or report_month)
+    layout = _columns(chosen.cells, chosen.groups, spec, file_name, chosen.leaf, declared or report_month)
     layout.declared_month = declared
     below = head[chosen.leaf + 1] if chosen.leaf + 1 < len(head) else []
     column_units = units_in_row(below)
@@ -363,8 +363,13 @@ def find_layout(
     return layout
 
 
-def _columns(cells: list[str], spec: DatasetSpec, file_name: str, leaf: int, month: date | None) -> Layout:
+def _columns(
+    cells: list[str], groups: list[str], spec: DatasetSpec, file_name: str, leaf: int, month: date | None
+) -> Layout:
     """Assign each header cell to its field, the 序号 column, or the extra headers.
+
+    A leaf under a group cell may be short ("累计" under "投资完成情况"): it
+    names the one template header it is part of, if only one.
 
     Two columns naming one field are accepted only when they name different
     months ("1-7月累计" beside "1-8月累计"): the one naming the report month
@@ -377,6 +382,8 @@ def _columns(cells: list[str], spec: DatasetSpec, file_name: str, leaf: int, mon
         if not header.full:
             continue
         matched = match_field(header, spec)
+        if matched is None and index < len(groups) and groups[index]:
+            matched = _part_of_one_field(header, spec)
         if matched is None:
             if header.name in SERIAL_HEADERS and layout.serial_column is None:
                 layout.serial_column = index
@@ -406,6 +413,17 @@ def _columns(cells: list[str], spec: DatasetSpec, file_name: str, leaf: int, mon
         layout.columns[matched.field] = index
         layout.headers[matched.field] = header.written
     return layout
+
+
+def _part_of_one_field(header: Header, spec: DatasetSpec) -> FieldSpec | None:
+    """The one template field whose header contains this short leaf header ("1-8月累计" → 年度累计完成投资)."""
+    forms = [form for form in period_forms(header.name) if len(form) >= 2]
+    found = {
+        field_spec.field: field_spec
+        for field_spec, name, _, _ in _template_headers(spec)
+        if name is not None and any(form in name for form in forms)
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _which_month(first: str, second: str, month: date | None) -> str | None:
