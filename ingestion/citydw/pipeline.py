@@ -174,6 +174,8 @@ def ingest_candidate(
     result.problems = problems + _warning_problems(outcome)
     if outcome.blocking_failures:
         reason = "；".join(_blocking_reason(rule, parsed) for rule in outcome.blocking_failures)
+        if any(rule.expectation_type == "expect_column_to_exist" for rule in outcome.blocking_failures):
+            reason += parsed.where_and_seen()
         return _reject(conn, delivery, result, reason, problems, rows_received, parsed, outcome)
     accepted_rows = parsed.frame[~parsed.frame[SOURCE_ROW].isin(quarantined_rows)]
     if rows_received and accepted_rows.empty:

@@ -135,6 +135,14 @@ def test_an_unknown_unit_is_named_as_such_with_the_sheet_read(db):
     assert db.execute("select count(*) from raw.drc__major_projects").fetchone() == (0,)
 
 
+def test_a_missing_column_rejection_names_the_sheet_read_and_the_headers_seen(db):
+    result = ingest_dataset(DRC, "2022-08", file=str(FIXTURES / "drc/misspelt_header.xlsx"))
+
+    assert result.status == "rejected"
+    assert "项目代码" in result.reason
+    assert "工作表“8月”" in result.reason and "见到的表头：" in result.reason and "项目编码" in result.reason
+
+
 def test_a_header_below_row_50_is_not_called_an_empty_workbook(db):
     result = ingest_dataset(DRC, "2022-08", file=str(FIXTURES / "drc/header_below_row_50.xlsx"))
 

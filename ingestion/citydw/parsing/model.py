@@ -57,3 +57,13 @@ class ParsedDelivery:
     # The file's own total row(s), numeric fields in canonical units, for the
     # "total equals the sum of the rows" rule; never loaded. None without one.
     total_rows: pd.DataFrame | None = None
+
+    def where_and_seen(self) -> str:
+        """The file, the sheet read and the headers it has, for a rejection about columns.
+
+        "见到的表头" lets a clerk tell a misspelt header (it is listed) from a
+        missing one (it is not).
+        """
+        sheet = f"工作表“{self.sheet}”，" if self.sheet else ""
+        seen = "、".join([*self.headers.values(), *self.extra_headers]) or "无"
+        return f"（文件“{self.file_name}”，{sheet}见到的表头：{seen}）"
