@@ -79,7 +79,12 @@ class FieldSpec(_Frozen):
 
     field: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Canonical field name, the raw column.")
     header: str | None = Field(default=None, description="Header as the template writes it, without unit.")
-    pattern: str | None = Field(default=None, description="Regex for headers that vary by month, e.g. '1-7月累计…'.")
+    pattern: str | None = Field(
+        default=None,
+        description="Regex for a header's real synonyms ('年度拆迁(任务|目标)'). Year and month prefixes "
+        "('2022年度…', '8月…', '1-8月累计…' for '年度累计…'), trailing allowed values ('（是/否）') and "
+        "unit spellings are understood for every field by citydw.parsing.grid, without a pattern.",
+    )
     key: str | None = Field(default=None, description="Key of the field in a JSON API record.")
     type: FieldType = "text"
     unit: str | None = Field(default=None, description="Canonical unit; deliveries in another unit are converted.")
