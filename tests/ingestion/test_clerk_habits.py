@@ -192,3 +192,29 @@ def test_a_delivery_named_in_upper_case_is_seen_by_the_file_drop(db, citydw_home
     result = ingest_dataset(DRC, "2022-07")
 
     assert (result.status, result.file_name, result.rows_loaded) == ("accepted", "重大项目调度表7月.XLSX", 2)
+
+
+def water_rows(db) -> list[tuple]:
+    return db.execute("select report_month, count(*) from raw.water__water_projects group by 1 order by 1").fetchall()
+
+
+def test_a_drc_workbook_sent_as_waters_report_is_refused_naming_what_gave_it_away(db):
+    july = ingest_dataset("water.water_projects", "2022-07", file=str(FIXTURES / "water/july_12_projects.csv"))
+    assert (july.status, july.rows_loaded) == ("accepted", 12), july.summary()
+
+    result = ingest_dataset("water.water_projects", "2022-08", file=str(FIXTURES / "drc/august_198_projects.xlsx"))
+
+    assert result.status == "rejected"
+    assert "不像是《水利重大项目月度调度表》" in result.reason
+    assert "市发展和改革委员会" in result.reason  # the 填报单位 above the table
+    assert "本月198行，是上月12行的16.5倍" in result.reason, result.reason
+    assert water_rows(db) == [(date(2022, 7, 1), 12)]
+
+
+def test_waters_own_next_month_with_a_new_project_is_accepted(db):
+    ingest_dataset("water.water_projects", "2022-07", file=str(FIXTURES / "water/july_12_projects.csv"))
+
+    result = ingest_dataset("water.water_projects", "2022-08", file=str(FIXTURES / "water/august_13_projects.csv"))
+
+    assert (result.status, result.rows_loaded) == ("accepted", 13), result.summary()
+    assert water_rows(db) == [(date(2022, 7, 1), 12), (date(2022, 8, 1), 13)]

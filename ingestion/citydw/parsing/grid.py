@@ -38,6 +38,9 @@ from citydw.registry import UNIT_FAMILIES, UNIT_SPELLINGS, DatasetSpec, FieldSpe
 HEAD_ROWS = 50
 """Rows searched for the header: titles and notes above a table are never longer."""
 
+MAX_NOTE_LINES = 20
+"""Note lines under a table kept with the delivery (what the file says about itself)."""
+
 MIN_MATCHED = 2
 """A header row names at least this many template columns (or all, for a smaller template)."""
 
@@ -257,6 +260,7 @@ class Layout:
     serial_column: int | None = None  # the 序号 column
     extra_headers: list[str] = field(default_factory=list)
     declared_month: date | None = None
+    titles: list[str] = field(default_factory=list)  # the non-empty cells above the header
 
 
 def _score(cells: Sequence[str], spec: DatasetSpec) -> int:
@@ -354,6 +358,7 @@ def find_layout(
     declared = month_in_titles(titles)
     layout = _columns(chosen.cells, chosen.groups, spec, file_name, chosen.leaf, declared or report_month)
     layout.declared_month = declared
+    layout.titles = [cell.strip() for cell in titles]
     below = head[chosen.leaf + 1] if chosen.leaf + 1 < len(head) else []
     column_units = units_in_row(below)
     if column_units or is_column_number_row(below):
@@ -574,8 +579,8 @@ def grid_from_rows(rows: Sequence[Sequence[str]], first_row_number: int, width: 
     return Grid(columns, np.arange(first_row_number, first_row_number + len(rows), dtype=np.int64))
 
 
-def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the data rows and of the grand total rows of the table.
+def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Masks of the data rows and of the grand total rows of the table, and the text of its notes.
 
     Structure is never data:
 
@@ -605,13 +610,15 @@ def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray
             break
     if first_cell is None or first_text is None:
         nothing = np.zeros(len(grid.source_rows), dtype=bool)
-        return nothing, nothing.copy()
+        return nothing, nothing.copy(), []
     keep = values.present(first_cell)
     label = values.compact(first_text)
     notes = keep & values.matches(label if first_cell is first_text else values.compact(first_cell), NOTES_PATTERN)
+    note_lines: list[str] = []
     if notes.any():
         keep &= ~notes
         keep &= ~_under_the_table(grid, layout, notes)
+        note_lines = [str(text) for text in first_cell.filter(pa.array(notes)).to_pylist()[:MAX_NOTE_LINES]]
     key_column = layout.columns.get(spec.key[0]) if spec.key else None
     labels = [pc.replace_substring_regex(label, pattern=_COUNT_SUFFIX, replacement="")]
     for label_column in {layout.serial_column, key_column}:
@@ -630,7 +637,7 @@ def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray
     if sections.any() and key_column is not None:
         key = values.compact(values.trim(grid.columns[key_column]))
         sections &= ~values.present(key) | values.matches(key, SECTION_PATTERN)
-    return keep & ~totals & ~subtotals & ~sections, keep & totals
+    return keep & ~totals & ~subtotals & ~sections, keep & totals, note_lines
 
 
 def _under_the_table(grid: Grid, layout: Layout, notes: np.ndarray) -> np.ndarray:
@@ -773,10 +780,10 @@ def deliver(
     """The ParsedDelivery of a grid laid out by ``layout``: the one exit of every reader."""
     # Blank, total and note rows are a sheet's; an API feed has none. The masks are computed once.
     if table_rules:
-        keep, total_mask = row_masks(grid, layout, spec)
+        keep, total_mask, notes = row_masks(grid, layout, spec)
         totals = total_rows_frame(grid, layout, spec, city, total_mask)
     else:
-        keep, totals = np.ones(len(grid.source_rows), dtype=bool), None
+        keep, totals, notes = np.ones(len(grid.source_rows), dtype=bool), None, []
     frame, issues = build_frame(grid, layout, spec, city, keep)
     return ParsedDelivery(
         total_rows=totals,
@@ -788,4 +795,5 @@ def deliver(
         issues=issues,
         extra_headers=list(layout.extra_headers),
         sheet=sheet,
+        context_lines=[*layout.titles, *notes],
     )

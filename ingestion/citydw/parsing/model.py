@@ -57,6 +57,10 @@ class ParsedDelivery:
     # The file's own total row(s), numeric fields in canonical units, for the
     # "total equals the sum of the rows" rule; never loaded. None without one.
     total_rows: pd.DataFrame | None = None
+    # What the file says about itself: the cells above the header (title, 填报单位,
+    # 填报日期) and the notes under the table. Never loaded; read by the rule
+    # that asks whether the file is this dataset's report at all.
+    context_lines: list[str] = field(default_factory=list)
 
     def where_and_seen(self) -> str:
         """The file, the sheet read and the headers it has, for a rejection about columns.
