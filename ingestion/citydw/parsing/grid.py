@@ -620,24 +620,46 @@ def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray
         keep &= ~_under_the_table(grid, layout, notes)
         note_lines = [str(text) for text in first_cell.filter(pa.array(notes)).to_pylist()[:MAX_NOTE_LINES]]
     key_column = layout.columns.get(spec.key[0]) if spec.key else None
-    labels = [pc.replace_substring_regex(label, pattern=_COUNT_SUFFIX, replacement="")]
+    labels = [label]
     for label_column in {layout.serial_column, key_column}:
         if label_column is None or (only_first_column and label_column == 0):
             continue  # no such column, or its labels are the first text cells, already checked
-        cells = values.compact(values.trim(grid.columns[label_column]))
-        labels.append(pc.replace_substring_regex(cells, pattern=_COUNT_SUFFIX, replacement=""))
+        labels.append(values.compact(values.trim(grid.columns[label_column])))
     totals = np.zeros(len(keep), dtype=bool)
     subtotals = np.zeros(len(keep), dtype=bool)
     for text in labels:
         totals |= values.matches(text, spec.total_row_pattern, ignore_case=True)
-        totals |= values.matches(text, GRAND_TOTAL_PATTERN)
-        subtotals |= values.matches(text, SUBTOTAL_PATTERN)
+        found_totals, found_subtotals = _structure_labels(text)
+        totals |= found_totals
+        subtotals |= found_subtotals
     subtotals &= ~totals
     sections = values.matches(labels[0], SECTION_PATTERN)
     if sections.any() and key_column is not None:
         key = values.compact(values.trim(grid.columns[key_column]))
         sections &= ~values.present(key) | values.matches(key, SECTION_PATTERN)
     return keep & ~totals & ~subtotals & ~sections, keep & totals, note_lines
+
+
+_MAYBE_STRUCTURE = r"计|汇总|(?i:total)"
+"""Every total or subtotal label holds one of these: a cheap first pass before the exact patterns."""
+
+
+def _structure_labels(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the grand-total and subtotal labels, a trailing count ("（12个）") ignored.
+
+    The exact patterns run only on the few labels the first pass finds, so a
+    million project names cost one regex pass.
+    """
+    candidates = values.matches(text, _MAYBE_STRUCTURE)
+    totals = np.zeros(len(candidates), dtype=bool)
+    subtotals = np.zeros(len(candidates), dtype=bool)
+    if not candidates.any():
+        return totals, subtotals
+    positions = np.flatnonzero(candidates)
+    few = pc.replace_substring_regex(pc.take(text, pa.array(positions)), pattern=_COUNT_SUFFIX, replacement="")
+    totals[positions] = values.matches(few, GRAND_TOTAL_PATTERN)
+    subtotals[positions] = values.matches(few, SUBTOTAL_PATTERN)
+    return totals, subtotals
 
 
 def _under_the_table(grid: Grid, layout: Layout, notes: np.ndarray) -> np.ndarray:
