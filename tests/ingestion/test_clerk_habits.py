@@ -140,7 +140,8 @@ def test_a_missing_column_rejection_names_the_sheet_read_and_the_headers_seen(db
 
     assert result.status == "rejected"
     assert "项目代码" in result.reason
-    assert "工作表“8月”" in result.reason and "见到的表头：" in result.reason and "项目编码" in result.reason
+    assert "工作表“8月”" in result.reason and "见到的表头：" in result.reason
+    assert "其中不是模板列的：项目编码" in result.reason
 
 
 def test_a_header_below_row_50_is_not_called_an_empty_workbook(db):

@@ -70,4 +70,5 @@ class ParsedDelivery:
         """
         sheet = f"工作表“{self.sheet}”，" if self.sheet else ""
         seen = "、".join([*self.headers.values(), *self.extra_headers]) or "无"
-        return f"（文件“{self.file_name}”，{sheet}见到的表头：{seen}）"
+        unplaced = f"；其中不是模板列的：{'、'.join(self.extra_headers)}" if self.extra_headers else ""
+        return f"（文件“{self.file_name}”，{sheet}见到的表头：{seen}{unplaced}）"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -84,6 +85,7 @@ def read_json(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
 # JSON numbers in a date field this large are milliseconds since 1970 (Java's Date, most
 # government platforms): 1e11 ms is 1973, 1e13 ms is 2286. Seconds or serials are smaller.
 _FIRST_EPOCH_MS, _LAST_EPOCH_MS = 10**11, 10**13
+_EPOCH_MS_TEXT = re.compile(r"(?:/Date\()?(\d{13})(?:[+-]\d{4})?(?:\)/)?")
 
 
 def _check_whole_feed(document: Mapping[str, object], file_name: str) -> None:
@@ -105,6 +107,8 @@ def _date_text(value: object, zone: ZoneInfo) -> str:
     A platform that stores 2022-03-15 as midnight in Beijing sends
     1647273600000 (2022-03-14 16:00 UTC): read in UTC it would be a day early.
     """
+    if isinstance(value, str) and (found := _EPOCH_MS_TEXT.fullmatch(value.strip())):
+        value = int(found.group(1))  # "1647273600000", or .NET's "/Date(1647273600000)/"
     if isinstance(value, int) and not isinstance(value, bool) and _FIRST_EPOCH_MS <= abs(value) < _LAST_EPOCH_MS:
         return dt.datetime.fromtimestamp(value / 1000, tz=zone).date().isoformat()
     return _text(value)
