@@ -2,17 +2,22 @@
 
 Both file readers end here. A reader turns its file into rows of cell text
 (an Excel sheet via calamine, a CSV via the csv module and pyarrow); this
-module finds the layout in the first rows — title, unit row, header row (one
-row, or a group row over a leaf row), which column is which field — and then
-turns the rows under the header into the canonical frame: blank rows, total
-rows and the notes under the table are dropped, every field column is
-converted by :mod:`citydw.parsing.values`.
+module finds the layout in the first rows — title, fill date, unit row,
+header row (one row, or a group row over a leaf row), which column is which
+field — and then turns the rows under the header into the canonical frame:
+the table's structure (blank rows, totals, subtotals, section rows, notes)
+is told apart from data, every field column is converted by
+:mod:`citydw.parsing.values`.
 
-Header matching, as a clerk's header differs from the template's:
-NFKC (full-width → half-width), no spaces or line breaks, no ``*`` marking
-a required column, and a trailing unit in parentheses ("（亿元）", "(%)")
-taken off and remembered. The rest must equal ``FieldSpec.header`` or match
-``FieldSpec.pattern`` (headers that carry the month, "1-7月累计完成投资").
+Header matching, as a clerk's header differs from the template's, is done
+here once for every dataset: NFKC (full-width → half-width), no spaces or
+line breaks, no ``*`` marking a required column; a trailing unit in
+parentheses ("（亿元）", "（万m²）", "(%)") taken off and remembered, in any
+spelling :data:`citydw.registry.UNIT_SPELLINGS` knows; trailing allowed
+values or a counting word ("（是/否）", "（户）") ignored; a year or month
+prefix read the template's way ("2022年度…" → 年度…, "8月…" → 本月…,
+"1-8月累计…" → 年度累计…). The rest must equal ``FieldSpec.header`` or
+match ``FieldSpec.pattern`` (a real synonym: 拆迁任务 for 拆迁目标).
 """
 
 from __future__ import annotations
@@ -139,7 +144,9 @@ _HEADER_MONTH = re.compile(rf"^(?:\d{{4}}年)?(?:(?:1|一)[-－—–~～至到]
 # A hint that lists the allowed values ("是/否", "要素保障/征地拆迁/…") or counts things ("户", "个").
 _VALUE_LIST = re.compile(r"[/、|]|或")
 _COUNTING_WORDS = frozenset({*"户个处套栋幢座条项家所张辆床名间台", "人次", "乡镇", "街道"})
-_UNIT_LIKE = re.compile(r"^[^\d:，,。；;]{1,5}$")
+# What a unit the registry does not know looks like: a word ending as units end in
+# Chinese ("美元", "万欧元", "立方米", "吨") or a short Latin symbol ("USD", "m3").
+_UNIT_LIKE = re.compile(r"^(?:[^\d:，,。；;]{0,4}[元米亩顷里吨方斤克升‰]|[A-Za-z][A-Za-z0-9²³]{0,4})$")
 
 
 def period_forms(text: str) -> list[str]:

@@ -161,6 +161,7 @@ def test_a_column_number_row_is_not_data(drc: DatasetSpec) -> None:
         ("项目状态（储备、新开工、在建、竣工）", "status"),
         ("总投资（美元）", "total_investment"),  # matched, so the unit can be refused by name
         ("项目代码（新）", None),
+        ("总投资（含税）", None),  # not a unit: an extra column, not a unit to refuse
         ("总投资（其中：中央预算内资金）", None),
     ],
 )
