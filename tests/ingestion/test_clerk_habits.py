@@ -101,6 +101,13 @@ def test_a_说明_line_in_the_middle_of_the_table_loses_no_project(db):
     assert codes == [f"2022-321002-48-01-{number:06d}" for number in range(1, 13)]  # not the row under 注：
 
 
+def test_a_header_repeated_above_a_second_page_is_not_a_project(db):
+    result = ingest_dataset(DRC, "2022-08", file=str(FIXTURES / "drc/repeated_header.xlsx"))
+
+    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("accepted", 4, 0), result.summary()
+    assert [row[1] for row in drc_rows(db)] == ["321002", "321002", "321003", "321003"]
+
+
 def test_a_unit_written_only_in_the_group_header_converts_the_columns_under_it(db):
     result = ingest_dataset(DRC, "2022-08", file=str(FIXTURES / "drc/unit_in_group_header.xlsx"))
 

@@ -644,7 +644,21 @@ def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray
     if sections.any() and key_column is not None:
         key = values.compact(values.trim(grid.columns[key_column]))
         sections &= ~values.present(key) | values.matches(key, SECTION_PATTERN)
-    return keep & ~totals & ~subtotals & ~sections, keep & totals, note_lines
+    repeated = _repeated_header(grid, layout)
+    return keep & ~totals & ~subtotals & ~sections & ~repeated, keep & totals, note_lines
+
+
+def _repeated_header(grid: Grid, layout: Layout) -> np.ndarray:
+    """Rows that repeat the header (a table pasted from several pages): two columns reading their own header."""
+    repeats = np.zeros(len(grid.source_rows), dtype=bool)
+    matched = 0
+    for name, index in list(layout.columns.items())[:2]:
+        header = pa.scalar(normalise(layout.headers[name]), pa.string())
+        equal = pc.fill_null(pc.equal(values.compact(values.trim(grid.columns[index])), header), False)
+        same = np.asarray(equal.to_numpy(zero_copy_only=False), dtype=bool)
+        repeats = same if matched == 0 else repeats & same
+        matched += 1
+    return repeats if matched == 2 else np.zeros(len(grid.source_rows), dtype=bool)
 
 
 _MAYBE_STRUCTURE = r"计|汇总|(?i:total)"

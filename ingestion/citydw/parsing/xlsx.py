@@ -67,10 +67,17 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
     with workbook:
         sheets = list(_sheet_order(workbook))
         filled: list[tuple[str, list[list[Cell]], list[list[str]]]] = []
+        damaged: DeliveryUnreadable | None = None
         for name in sheets:
-            cells = _sheet_cells(workbook, name, file_name)
+            try:
+                cells = _sheet_cells(workbook, name, file_name)
+            except DeliveryUnreadable as error:  # a damaged decoy sheet does not sink the report beside it
+                damaged = damaged or error
+                continue
             if any(any(cell != "" for cell in row) for row in cells):
                 filled.append((name, cells, [[cell_text(cell) for cell in row] for row in cells[: grid.HEAD_ROWS]]))
+        if not filled and damaged is not None:
+            raise damaged
         if not filled:
             raise DeliveryUnreadable(f"{file_name}：工作簿中没有数据（所有工作表都是空的）。请填写模板后重新报送。")
         scores = [grid.header_score(rows, spec) for _, _, rows in filled]
@@ -80,7 +87,7 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
         where = f"{file_name}（工作表“{name}”）" if len(sheets) > 1 else file_name
         layout = grid.find_layout(rows, spec, where)
         if layout is None:
-            raise _no_header(file_name, spec, filled)
+            raise damaged or _no_header(file_name, spec, filled)
         if data.startswith(ZIP_MAGIC):
             _show_percent_cells(rows, cells, layout, spec, data, name)
         _carry_merged_cells_down(rows, workbook, name, layout.data_start)
