@@ -64,7 +64,7 @@ _COUNT_SUFFIX = r"[(\[【]?(?:共|计)?\d+(?:个|项|条|处|家|所|户|宗)?[)
 GRAND_TOTAL_PATTERN = r"^(?:全市|全省|全区|全县|本表|总)?(?:合计|总计|汇总)$|^(?i:totals?|grand ?total)$"
 SUBTOTAL_PATTERN = r"^.{1,24}?(?:小计|合计|汇总)$"  # 广陵区小计, 基础设施类合计, 其中:小计
 SECTION_PATTERN = (
-    r"^(?:[一二三四五六七八九十]+[、.,:]|\([一二三四五六七八九十]+\)|第[一二三四五六七八九十]+(?:部分|类|章))"
+    r"^(?:[一二三四五六七八九十]+(?:[、.,:]|$)|\([一二三四五六七八九十]+\)|第[一二三四五六七八九十]+(?:部分|类|章))"
 )
 # A cell that is only a number (a 序号 or an amount), skipped when looking for a total row's label.
 _NUMBER_LIKE = r"^\s*[+\-－]?[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]*)?[%％]?\s*$"

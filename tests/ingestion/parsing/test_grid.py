@@ -214,3 +214,27 @@ def test_last_and_this_months_cumulative_side_by_side(drc: DatasetSpec) -> None:
     assert layout.columns["ytd_investment"] == 3 and layout.extra_headers == ["1-7月累计完成投资"]
     with pytest.raises(DeliveryUnreadable, match="无法判断以哪一列为准"):
         grid.find_layout([["2022年1-9月"], rows[1]], drc, "f.xlsx")  # neither names September
+
+
+def test_sections_subtotals_counted_totals_and_notes_are_structure(drc: DatasetSpec) -> None:
+    rows = [
+        ["序号", "项目代码", "项目名称", "所在地区", "总投资（万元）"],
+        ["一、基础设施类（2个）", "", "", "", ""],
+        ["1", "2022-321002-48-01-000001", "道路", "广陵区", "100"],
+        ["说明：以下项目为新增。", "", "", "", ""],
+        ["2", "2022-321002-48-01-000002", "桥梁", "广陵区", "200"],
+        ["", "基础设施类小计", "", "", "300"],
+        ["二", "", "生态环境类", "", ""],
+        ["3", "2022-321002-48-01-000003", "湿地", "高邮", "50"],
+        ["", "广陵区小计", "", "", "300"],
+        ["合计（3个）", "", "", "", "350"],
+        ["数据来源：各区发改部门", "", "", "", ""],
+        ["4", "", "注释下面的一行", "", ""],
+    ]
+    layout = grid.find_layout(rows, drc, "f.xlsx")
+    assert layout is not None
+    body = grid.grid_from_rows(rows[1:], 2, layout.width)
+    data, totals, notes = grid.row_masks(body, layout, drc)
+    assert body.source_rows[data].tolist() == [3, 5, 8]
+    assert body.source_rows[totals].tolist() == [10]
+    assert notes == ["说明：以下项目为新增。", "数据来源：各区发改部门"]
