@@ -416,7 +416,8 @@ def _columns(
                 raise DeliveryUnreadable(
                     f"{file_name}：第{column_letter(first)}列“{layout.headers[matched.field]}”和"
                     f"第{column_letter(index)}列“{header.written}”都是模板的“{matched.header or matched.field}”列，"
-                    "无法判断以哪一列为准。请删除多余的一列后重新报送。"
+                    f"无法判断以哪一列为准{_expected_month(month, layout.headers[matched.field], header.written)}。模板只有一列“{matched.header or matched.field}”，"
+                    "请删除多余的一列后重新报送。"
                 )
             if keep == "first":
                 layout.extra_headers.append(header.written)
@@ -436,6 +437,13 @@ def _part_of_one_field(header: Header, spec: DatasetSpec) -> FieldSpec | None:
         if name is not None and any(form in name for form in forms)
     }
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _expected_month(month: date | None, first: str, second: str) -> str:
+    """For the message on two columns of one field that name months: which month the template expects."""
+    if month is None or None in (header_month(read_header(first)), header_month(read_header(second))):
+        return ""
+    return f"（报表标题是{month.year}年{month.month}月，两列都不是这个月的数）"
 
 
 def _which_month(first: str, second: str, month: date | None) -> str | None:

@@ -212,7 +212,7 @@ def test_last_and_this_months_cumulative_side_by_side(drc: DatasetSpec) -> None:
     layout = grid.find_layout(rows, drc, "f.xlsx")
     assert layout is not None
     assert layout.columns["ytd_investment"] == 3 and layout.extra_headers == ["1-7月累计完成投资"]
-    with pytest.raises(DeliveryUnreadable, match="无法判断以哪一列为准"):
+    with pytest.raises(DeliveryUnreadable, match="无法判断以哪一列为准（报表标题是2022年9月，两列都不是这个月的数）"):
         grid.find_layout([["2022年1-9月"], rows[1]], drc, "f.xlsx")  # neither names September
 
 
