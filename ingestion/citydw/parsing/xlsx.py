@@ -66,23 +66,9 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
     workbook = _open(data, file_name)
     with workbook:
         sheets = list(_sheet_order(workbook))
-        filled: list[tuple[str, list[list[Cell]], list[list[str]]]] = []
-        damaged: DeliveryUnreadable | None = None
-        for name in sheets:
-            try:
-                cells = _sheet_cells(workbook, name, file_name)
-            except DeliveryUnreadable as error:  # a damaged decoy sheet does not sink the report beside it
-                damaged = damaged or error
-                continue
-            if any(any(cell != "" for cell in row) for row in cells):
-                filled.append((name, cells, [[cell_text(cell) for cell in row] for row in cells[: grid.HEAD_ROWS]]))
-        if not filled and damaged is not None:
-            raise damaged
-        if not filled:
-            raise DeliveryUnreadable(f"{file_name}：工作簿中没有数据（所有工作表都是空的）。请填写模板后重新报送。")
-        scores = [grid.header_score(rows, spec) for _, _, rows in filled]
-        best = max(range(len(filled)), key=lambda index: (scores[index], -index))
-        name, cells, _ = filled[best]
+        filled, damaged = _filled_sheets(workbook, sheets, file_name)
+        scores = [grid.header_score(head, spec) for _, _, head in filled]
+        name, cells, _ = filled[max(range(len(filled)), key=lambda index: (scores[index], -index))]
         rows = [[cell_text(cell) for cell in row] for row in cells]
         where = f"{file_name}（工作表“{name}”）" if len(sheets) > 1 else file_name
         layout = grid.find_layout(rows, spec, where)
@@ -95,9 +81,35 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
         return grid.deliver(body, layout, spec, city, file_name, sheet=name)
 
 
-def _no_header(
-    file_name: str, spec: DatasetSpec, filled: list[tuple[str, list[list[Cell]], list[list[str]]]]
-) -> DeliveryUnreadable:
+Sheet = tuple[str, list[list[Cell]], list[list[str]]]
+"""A sheet with cells: its name, its cells, and its first rows as text (to find the header)."""
+
+
+def _filled_sheets(
+    workbook: CalamineWorkbook, sheets: list[str], file_name: str
+) -> tuple[list[Sheet], DeliveryUnreadable | None]:
+    """The sheets with at least one cell, and the error of the first damaged one (if another can be read).
+
+    Raises :class:`DeliveryUnreadable` when no sheet has a cell.
+    """
+    filled: list[Sheet] = []
+    damaged: DeliveryUnreadable | None = None
+    for name in sheets:
+        try:
+            cells = _sheet_cells(workbook, name, file_name)
+        except DeliveryUnreadable as error:  # a damaged decoy sheet does not sink the report beside it
+            damaged = damaged or error
+            continue
+        if any(any(cell != "" for cell in row) for row in cells):
+            filled.append((name, cells, [[cell_text(cell) for cell in row] for row in cells[: grid.HEAD_ROWS]]))
+    if not filled and damaged is not None:
+        raise damaged
+    if not filled:
+        raise DeliveryUnreadable(f"{file_name}：工作簿中没有数据（所有工作表都是空的）。请填写模板后重新报送。")
+    return filled, damaged
+
+
+def _no_header(file_name: str, spec: DatasetSpec, filled: list[Sheet]) -> DeliveryUnreadable:
     """Why no sheet holds the template's header: each sheet searched and the headers seen on it."""
     seen = [f"已查找工作表：{'、'.join(name for name, _, _ in filled)}"]
     for name, cells, rows in filled:
