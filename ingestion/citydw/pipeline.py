@@ -162,7 +162,7 @@ def ingest_candidate(
         return result
 
     try:
-        parsed = _read(data, candidate.file_name, spec, context)
+        parsed = _read(data, candidate.file_name, spec, context, month if spec.frequency == "monthly" else None)
     except DeliveryUnreadable as unreadable:
         return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
@@ -194,12 +194,14 @@ def ingest_candidate(
     return result
 
 
-def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> ParsedDelivery:
+def _read(
+    data: bytes, file_name: str, spec: DatasetSpec, context: Context, report_month: date | None = None
+) -> ParsedDelivery:
     from citydw.parsing.reader import read_delivery
 
     if not data:
         raise DeliveryUnreadable(f"文件“{file_name}”为空（0 字节），请重新报送")
-    return read_delivery(data, file_name, spec, context.city)
+    return read_delivery(data, file_name, spec, context.city, report_month=report_month)
 
 
 def _validate(parsed: ParsedDelivery, spec: DatasetSpec, month: date, context: Context) -> ValidationOutcome:

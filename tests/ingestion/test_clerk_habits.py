@@ -101,6 +101,13 @@ def test_a_说明_line_in_the_middle_of_the_table_loses_no_project(db):
     assert codes == [f"2022-321002-48-01-{number:06d}" for number in range(1, 13)]  # not the row under 注：
 
 
+def test_a_workbook_of_month_sheets_gives_the_report_months_sheet(db):
+    result = ingest_dataset(DRC, "2022-08", file=str(FIXTURES / "drc/month_sheets.xlsx"))
+
+    assert (result.status, result.rows_loaded) == ("accepted", 2), result.summary()
+    assert {row[5] for row in drc_rows(db)} == {Decimal("1600")}  # the "8月" sheet, not July's first one
+
+
 def test_a_header_repeated_above_a_second_page_is_not_a_project(db):
     result = ingest_dataset(DRC, "2022-08", file=str(FIXTURES / "drc/repeated_header.xlsx"))
 

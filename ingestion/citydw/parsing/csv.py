@@ -21,6 +21,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import charset_normalizer
 import numpy as np
@@ -54,7 +55,9 @@ class Encoding:
         return "utf8" if self.codec == "utf-8" else self.codec
 
 
-def read_csv(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
+def read_csv(
+    data: bytes, file_name: str, spec: DatasetSpec, city: City, *, report_month: date | None = None
+) -> ParsedDelivery:
     """Read a department's CSV file into canonical rows (see :class:`ParsedDelivery`)."""
     if len(data) <= SAMPLE_BYTES and not data.strip(b" \t\r\n,;" + codecs.BOM_UTF8):
         raise DeliveryUnreadable(f"{file_name}：文件为空，没有任何内容。请重新导出后报送。")
@@ -66,7 +69,7 @@ def read_csv(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Pars
     seen: list[str] = []
     for delimiter in _candidate_delimiters(data, encoding):
         records, offsets = head_records(data, encoding, delimiter)
-        layout = grid.find_layout(records, spec, file_name)
+        layout = grid.find_layout(records, spec, file_name, report_month=report_month)
         if layout is not None and (best is None or len(layout.columns) > best[0]):
             best = (len(layout.columns), delimiter, layout, offsets)
         headers = grid.headers_seen(records, spec)

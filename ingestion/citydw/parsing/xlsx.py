@@ -48,12 +48,16 @@ def is_workbook(data: bytes) -> bool:
     return data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC)
 
 
-def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
+def read_xlsx(
+    data: bytes, file_name: str, spec: DatasetSpec, city: City, *, report_month: dt.date | None = None
+) -> ParsedDelivery:
     """Read a department's workbook into canonical rows (see :class:`ParsedDelivery`).
 
     The sheet read is the one whose header names the most template columns
     (a pivot or summary sheet before the data does not win by coming first);
-    when the workbook has several sheets, messages name the sheet.
+    among equals, one whose name or title names ``report_month`` ("8月"),
+    then the first. When the workbook has several sheets, messages name the
+    sheet.
     """
     if not data:
         raise DeliveryUnreadable(f"{file_name}：文件为空（0字节）。请重新导出后报送。")
@@ -67,11 +71,11 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
     with workbook:
         sheets = list(_sheet_order(workbook))
         filled, damaged = _filled_sheets(workbook, sheets, file_name)
-        scores = [grid.header_score(head, spec) for _, _, head in filled]
-        name, cells, _ = filled[max(range(len(filled)), key=lambda index: (scores[index], -index))]
+        ranks = [(grid.header_score(head, spec), _names_month(name, head, report_month)) for name, _, head in filled]
+        name, cells, _ = filled[max(range(len(filled)), key=lambda index: (*ranks[index], -index))]
         rows = [[cell_text(cell) for cell in row] for row in cells]
         where = f"{file_name}（工作表“{name}”）" if len(sheets) > 1 else file_name
-        layout = grid.find_layout(rows, spec, where)
+        layout = grid.find_layout(rows, spec, where, report_month=report_month)
         if layout is None:
             raise damaged or _no_header(file_name, spec, filled)
         if data.startswith(ZIP_MAGIC):
@@ -79,6 +83,16 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
         _carry_merged_cells_down(rows, workbook, name, layout.data_start)
         body = grid.grid_from_rows(rows[layout.data_start :], layout.data_start + 1, layout.width)
         return grid.deliver(body, layout, spec, city, file_name, sheet=name)
+
+
+def _names_month(name: str, head: list[list[str]], month: dt.date | None) -> bool:
+    """Whether a sheet is the report month's: named "8月"/"2022.08", or titled for that month."""
+    if month is None:
+        return False
+    if re.search(rf"(?<!\d)0?{month.month}\s*月|{month.year}\D?0?{month.month}(?!\d)", name):
+        return True
+    titles = [cell for row in head[:5] for cell in row if cell.strip()]
+    return grid.month_in_titles(titles) == month.replace(day=1)
 
 
 Sheet = tuple[str, list[list[Cell]], list[list[str]]]
