@@ -66,18 +66,17 @@ def read_csv(
     if b"\n" not in data and b"\r" in data:  # old Mac line endings
         data = data.replace(b"\r", b"\n")
     best: tuple[int, str, grid.Layout, list[int]] | None = None
-    seen: list[str] = []
+    heads: list[list[list[str]]] = []
     for delimiter in _candidate_delimiters(data, encoding):
         records, offsets = head_records(data, encoding, delimiter)
+        heads.append(records)
         layout = grid.find_layout(records, spec, file_name, report_month=report_month)
         if layout is not None and (best is None or len(layout.columns) > best[0]):
             best = (len(layout.columns), delimiter, layout, offsets)
-        headers = grid.headers_seen(records, spec)
-        if len(headers) > len(seen):
-            seen = headers
     if best is None:
         if encoding.doubtful:
             raise _undecodable(file_name, f"按{encoding.codec.upper()}解码后是乱码")
+        seen = max((grid.headers_seen(records, spec) for records in heads), key=len, default=[])
         raise grid.no_header(file_name, spec, f"（见到的表头：{'、'.join(seen[:20]) or '无'}）")
     _, delimiter, layout, offsets = best
     body = read_body(

@@ -657,16 +657,24 @@ def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray
 
 
 def _repeated_header(grid: Grid, layout: Layout) -> np.ndarray:
-    """Rows that repeat the header (a table pasted from several pages): two columns reading their own header."""
+    """Rows that repeat the header (pages pasted one under another): two columns reading their own header.
+
+    The header is pasted as it was written, so the trimmed text is compared
+    as it is: one cheap pass over the first column, the second only where it matched.
+    """
     repeats = np.zeros(len(grid.source_rows), dtype=bool)
-    matched = 0
-    for name, index in list(layout.columns.items())[:2]:
-        header = pa.scalar(normalise(layout.headers[name]), pa.string())
-        equal = pc.fill_null(pc.equal(values.compact(values.trim(grid.columns[index])), header), False)
-        same = np.asarray(equal.to_numpy(zero_copy_only=False), dtype=bool)
-        repeats = same if matched == 0 else repeats & same
-        matched += 1
-    return repeats if matched == 2 else np.zeros(len(grid.source_rows), dtype=bool)
+    fields = list(layout.columns.items())[:2]
+    if len(fields) < 2:
+        return repeats
+    (first_name, first), (second_name, second) = fields
+    same = pc.fill_null(pc.equal(values.trim(grid.columns[first]), layout.headers[first_name]), False)
+    candidates = np.flatnonzero(np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool))
+    if len(candidates) == 0:
+        return repeats
+    below = values.trim(pc.take(grid.columns[second], pa.array(candidates)))
+    also = pc.fill_null(pc.equal(below, layout.headers[second_name]), False)
+    repeats[candidates] = np.asarray(also.to_numpy(zero_copy_only=False), dtype=bool)
+    return repeats
 
 
 _MAYBE_STRUCTURE = r"计|汇总|(?i:total)"
