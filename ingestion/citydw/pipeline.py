@@ -240,7 +240,7 @@ def _decide(
     stage = "parse"
     try:
         try:
-            parsed = _read(data, file_name, spec, context)
+            parsed = _read(data, file_name, spec, context, month if spec.frequency == "monthly" else None)
         except DeliveryUnreadable as unreadable:
             return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
@@ -489,7 +489,7 @@ def examine(
 ) -> Examination:
     """Parse and validate ``data`` as ``spec``'s delivery for ``month``; reads the warehouse, writes nothing."""
     try:
-        parsed = _read(data, file_name, spec, context)
+        parsed = _read(data, file_name, spec, context, month if spec.frequency == "monthly" else None)
     except DeliveryUnreadable as unreadable:
         return _unreadable(str(unreadable))
     return _examine_parsed(conn, spec, month, parsed, context)
@@ -519,6 +519,8 @@ def _examine_parsed(
     ]
     reason: str | None = "；".join(p.rule for p in blocking) or None
     rows_received = len(parsed.frame)
+    if reason and any(rule.expectation_type == "expect_column_to_exist" for rule in outcome.blocking_failures):
+        reason += parsed.where_and_seen()  # the file, the sheet and the headers seen: misspelt or missing?
     quarantined = {p.source_row for p in problems if p.source_row is not None}
     if not reason and rows_received and parsed.frame[SOURCE_ROW].isin(quarantined).all():
         reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
@@ -534,12 +536,14 @@ def _template_header(spec: DatasetSpec, column: str | None) -> str | None:
         return None
 
 
-def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> ParsedDelivery:
+def _read(
+    data: bytes, file_name: str, spec: DatasetSpec, context: Context, report_month: date | None = None
+) -> ParsedDelivery:
     from citydw.parsing.reader import read_delivery
 
     if not data:
         raise DeliveryUnreadable(f"文件“{file_name}”为空（0 字节），请重新报送")
-    return read_delivery(data, file_name, spec, context.city)
+    return read_delivery(data, file_name, spec, context.city, report_month=report_month)
 
 
 def _validate(parsed: ParsedDelivery, spec: DatasetSpec, month: date, context: Context) -> ValidationOutcome:

@@ -11,6 +11,7 @@ dataset is a registry entry, a suite and a staging model: no package code.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,32 @@ UNIT_FAMILIES: dict[str, dict[str, float]] = {
     "平方公里": {"平方公里": 1.0, "公顷": 0.01},
     "人": {"人": 1.0, "万人": 10_000.0},
 }
+
+# How clerks spell a unit, after NFKC (which turns "㎡" and "m²" into "m2"):
+# every spelling becomes the name UNIT_FAMILIES uses, for every dataset alike.
+UNIT_SPELLINGS: dict[str, str] = {
+    "万m2": "万平方米",
+    "万平米": "万平方米",
+    "万平": "万平方米",
+    "万平方": "万平方米",
+    "m2": "平方米",
+    "平米": "平方米",
+    "平方": "平方米",
+    "km2": "平方公里",
+    "平方千米": "平方公里",
+    "hm2": "公顷",
+    "万元人民币": "万元",
+    "元人民币": "元",
+    "人民币万元": "万元",
+    "人民币元": "元",
+}
+
+
+def canonical_unit(written: str) -> str:
+    """A unit as UNIT_FAMILIES names it ("万m²" → 万平方米); a spelling it does not know stays as written."""
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", written))
+    return UNIT_SPELLINGS.get(folded, folded)
+
 
 POSTGRES_TYPES: dict[str, str] = {
     "text": "text",
@@ -52,7 +79,12 @@ class FieldSpec(_Frozen):
 
     field: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Canonical field name, the raw column.")
     header: str | None = Field(default=None, description="Header as the template writes it, without unit.")
-    pattern: str | None = Field(default=None, description="Regex for headers that vary by month, e.g. '1-7月累计…'.")
+    pattern: str | None = Field(
+        default=None,
+        description="Regex for a header's real synonyms ('年度拆迁(任务|目标)'). Year and month prefixes "
+        "('2022年度…', '8月…', '1-8月累计…' for '年度累计…'), trailing allowed values ('（是/否）') and "
+        "unit spellings are understood for every field by citydw.parsing.grid, without a pattern.",
+    )
     key: str | None = Field(default=None, description="Key of the field in a JSON API record.")
     type: FieldType = "text"
     unit: str | None = Field(default=None, description="Canonical unit; deliveries in another unit are converted.")
@@ -85,7 +117,10 @@ class FieldSpec(_Frozen):
 
     def unit_factor(self, written_unit: str | None) -> float:
         """Factor that converts a value written in ``written_unit`` to the canonical unit."""
-        if written_unit is None or self.unit is None or written_unit == self.unit:
+        if written_unit is None or self.unit is None:
+            return 1.0
+        written_unit = canonical_unit(written_unit)
+        if written_unit == self.unit:
             return 1.0
         family = UNIT_FAMILIES.get(self.unit, {})
         if written_unit not in family:

@@ -21,6 +21,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import charset_normalizer
 import numpy as np
@@ -32,7 +33,7 @@ from citydw.parsing import grid
 from citydw.parsing.model import DeliveryUnreadable, ParsedDelivery
 from citydw.registry import DatasetSpec
 
-ENCODINGS_TRIED = "UTF-8（含带BOM的UTF-8）、GB18030（含GBK、GB2312）"
+ENCODINGS_TRIED = "UTF-8（含带BOM的UTF-8）、GB18030（含GBK、GB2312）、带BOM的UTF-16（Excel的“Unicode文本”）"
 DELIMITERS = (",", "\t", ";", "|")
 SAMPLE_BYTES = 64 * 1024
 """Bytes from the start of the file shown to charset-normalizer and the mojibake check."""
@@ -54,23 +55,29 @@ class Encoding:
         return "utf8" if self.codec == "utf-8" else self.codec
 
 
-def read_csv(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
+def read_csv(
+    data: bytes, file_name: str, spec: DatasetSpec, city: City, *, report_month: date | None = None
+) -> ParsedDelivery:
     """Read a department's CSV file into canonical rows (see :class:`ParsedDelivery`)."""
     if len(data) <= SAMPLE_BYTES and not data.strip(b" \t\r\n,;" + codecs.BOM_UTF8):
         raise DeliveryUnreadable(f"{file_name}：文件为空，没有任何内容。请重新导出后报送。")
+    data = from_unicode_text(data, file_name)
     encoding = detect_encoding(data, file_name)
     if b"\n" not in data and b"\r" in data:  # old Mac line endings
         data = data.replace(b"\r", b"\n")
     best: tuple[int, str, grid.Layout, list[int]] | None = None
+    heads: list[list[list[str]]] = []
     for delimiter in _candidate_delimiters(data, encoding):
         records, offsets = head_records(data, encoding, delimiter)
-        layout = grid.find_layout(records, spec, file_name)
+        heads.append(records)
+        layout = grid.find_layout(records, spec, file_name, report_month=report_month)
         if layout is not None and (best is None or len(layout.columns) > best[0]):
             best = (len(layout.columns), delimiter, layout, offsets)
     if best is None:
         if encoding.doubtful:
             raise _undecodable(file_name, f"按{encoding.codec.upper()}解码后是乱码")
-        raise grid.no_header(file_name, spec)
+        seen = max((grid.headers_seen(records, spec) for records in heads), key=len, default=[])
+        raise grid.no_header(file_name, spec, f"（见到的表头：{'、'.join(seen[:20]) or '无'}）")
     _, delimiter, layout, offsets = best
     body = read_body(
         data, offsets[layout.data_start], layout.data_start + 1, layout.width, encoding, delimiter, file_name
@@ -81,14 +88,38 @@ def read_csv(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Pars
 # --- encoding ---------------------------------------------------------------------
 
 
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def from_unicode_text(data: bytes, file_name: str) -> bytes:
+    """UTF-8 bytes of a file Excel saved as "Unicode文本" (UTF-16 with a byte-order mark, tab-separated).
+
+    Excel writes that format when a clerk picks "另存为 → Unicode 文本"; it
+    is as good a delivery as a CSV. Other files are returned as they are.
+    """
+    for bom, codec in _WIDE_BOMS:  # UTF-32 LE starts with UTF-16 LE's mark, so it is tried first
+        if data.startswith(bom):
+            try:
+                return data.decode(codec).encode("utf-8")
+            except UnicodeDecodeError:
+                raise _undecodable(
+                    file_name, f"文件开头是{codec.upper()}的BOM，但内容不是有效的{codec.upper()}"
+                ) from None
+    return data
+
+
 def detect_encoding(data: bytes, file_name: str) -> Encoding:
     """The encoding the file is strictly valid in: UTF-8 (with or without BOM), else GB18030.
 
     Raises :class:`DeliveryUnreadable` naming the encodings tried when the
-    file is valid in neither, or is UTF-16/32 (Excel's "Unicode text").
+    file is valid in neither. (UTF-16/32 with a byte-order mark, Excel's
+    "Unicode text", is turned into UTF-8 before: :func:`from_unicode_text`.)
     """
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _undecodable(file_name, "文件是UTF-16/UTF-32编码（Excel的“Unicode文本”）")
     skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     if _decodes(data, "utf-8", skip):
         return Encoding("utf-8", skip, doubtful=looks_garbled(_sample(data, "utf-8", skip)))

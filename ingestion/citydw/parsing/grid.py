@@ -2,17 +2,22 @@
 
 Both file readers end here. A reader turns its file into rows of cell text
 (an Excel sheet via calamine, a CSV via the csv module and pyarrow); this
-module finds the layout in the first rows — title, unit row, header row (one
-row, or a group row over a leaf row), which column is which field — and then
-turns the rows under the header into the canonical frame: blank rows, total
-rows and the notes under the table are dropped, every field column is
-converted by :mod:`citydw.parsing.values`.
+module finds the layout in the first rows — title, fill date, unit row,
+header row (one row, or a group row over a leaf row), which column is which
+field — and then turns the rows under the header into the canonical frame:
+the table's structure (blank rows, totals, subtotals, section rows, notes)
+is told apart from data, every field column is converted by
+:mod:`citydw.parsing.values`.
 
-Header matching, as a clerk's header differs from the template's:
-NFKC (full-width → half-width), no spaces or line breaks, no ``*`` marking
-a required column, and a trailing unit in parentheses ("（亿元）", "(%)")
-taken off and remembered. The rest must equal ``FieldSpec.header`` or match
-``FieldSpec.pattern`` (headers that carry the month, "1-7月累计完成投资").
+Header matching, as a clerk's header differs from the template's, is done
+here once for every dataset: NFKC (full-width → half-width), no spaces or
+line breaks, no ``*`` marking a required column; a trailing unit in
+parentheses ("（亿元）", "（万m²）", "(%)") taken off and remembered, in any
+spelling :data:`citydw.registry.UNIT_SPELLINGS` knows; trailing allowed
+values or a counting word ("（是/否）", "（户）") ignored; a year or month
+prefix read the template's way ("2022年度…" → 年度…, "8月…" → 本月…,
+"1-8月累计…" → 年度累计…). The rest must equal ``FieldSpec.header`` or
+match ``FieldSpec.pattern`` (a real synonym: 拆迁任务 for 拆迁目标).
 """
 
 from __future__ import annotations
@@ -33,10 +38,13 @@ import pyarrow.compute as pc
 from citydw.city import City
 from citydw.parsing import values
 from citydw.parsing.model import SOURCE_ROW, DeliveryUnreadable, ParsedDelivery, ParseIssue
-from citydw.registry import UNIT_FAMILIES, DatasetSpec, FieldSpec
+from citydw.registry import UNIT_FAMILIES, UNIT_SPELLINGS, DatasetSpec, FieldSpec, canonical_unit
 
 HEAD_ROWS = 50
 """Rows searched for the header: titles and notes above a table are never longer."""
+
+MAX_NOTE_LINES = 20
+"""Note lines under a table kept with the delivery (what the file says about itself)."""
 
 MIN_MATCHED = 2
 """A header row names at least this many template columns (or all, for a smaller template)."""
@@ -47,13 +55,24 @@ SERIAL_HEADERS = frozenset({"序号", "序", "No.", "NO.", "no."})
 # Rows under the table whose first cell starts like this end the table.
 NOTES_PATTERN = (
     r"^(?:填报单位|填表单位|填报人|填表人|制表人|制表|审核人|审核|负责人|单位负责人|分管领导|联系人|"
-    r"联系电话|填报日期|填表日期|报送日期|制表日期|注|备注|说明)(?:\([^)]*\))?\d*[:.、]"
+    r"联系电话|填报日期|填表日期|报送日期|制表日期|注|备注|附注|注释|说明|填报说明|填表说明|"
+    r"数据来源|资料来源|来源)(?:\([^)]*\))?\d*[:.、]"
+)
+# Row labels that are the table's structure, not data (compared after NFKC,
+# without blanks, and without a trailing count: "合计（12个）" is 合计).
+_COUNT_SUFFIX = r"[(\[【]?(?:共|计)?\d+(?:个|项|条|处|家|所|户|宗)?[)\]】]?$"
+GRAND_TOTAL_PATTERN = r"^(?:全市|全省|全区|全县|本表|总)?(?:合计|总计|汇总)$|^(?i:totals?|grand ?total)$"
+SUBTOTAL_PATTERN = r"^.{1,24}?(?:小计|合计|汇总)$"  # 广陵区小计, 基础设施类合计, 其中:小计
+SECTION_PATTERN = (
+    r"^(?:[一二三四五六七八九十]+(?:[、.,:]|$)|\([一二三四五六七八九十]+\)|第[一二三四五六七八九十]+(?:部分|类|章))"
 )
 # A cell that is only a number (a 序号 or an amount), skipped when looking for a total row's label.
 _NUMBER_LIKE = r"^\s*[+\-－]?[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]*)?[%％]?\s*$"
 
 _UNIT_IN_TITLE = re.compile(r"单位\s*:\s*([^\s,;、)\]】]+)")
-_DATE_LABEL = re.compile(r"(日期|时间)\s*:")
+_DATE_LABEL = re.compile(r"(?:填报|填表|报送|制表|打印|导出|统计)?(?:日期|时间)(?::|$|(?=\d))")
+_A_DAY = re.compile(r"\d{1,2}[日号]")
+_AS_OF = re.compile(r"(?:截至|截止|截止到|至)$")
 _CHINESE_MONTH = r"十[一二]?|[一二三四五六七八九]"
 _MONTH_IN_TITLE = re.compile(
     rf"(\d{{4}})\s*年(?:度)?\s*(?:(?:\d{{1,2}}|{_CHINESE_MONTH})\s*月?\s*[-~至到—–]\s*)?(\d{{1,2}}|{_CHINESE_MONTH})\s*月"
@@ -72,6 +91,8 @@ class Header:
     name: str  # normalised, trailing unit removed
     full: str  # normalised, unit kept
     unit: str | None  # the unit in the trailing parentheses, if it is one
+    bare: str = ""  # normalised, without any trailing parentheses
+    hint: str | None = None  # trailing parentheses that are not a known unit: "是/否", "户", "美元"
 
 
 def normalise(text: str) -> str:
@@ -81,16 +102,81 @@ def normalise(text: str) -> str:
     return folded.strip("*★")
 
 
+def is_unit(text: str) -> bool:
+    """Whether ``text`` is a unit the registry converts, in any spelling ("万㎡", "平米", "亿元")."""
+    return canonical_unit(text) in KNOWN_UNITS
+
+
 def read_header(text: str) -> Header:
-    """Split a header cell into its name and its unit ("总投资（亿元）" → 总投资, 亿元)."""
+    """Split a header cell into its name and its unit ("总投资（亿元）" → 总投资, 亿元).
+
+    Trailing parentheses that hold no known unit are kept apart as a hint:
+    the allowed values ("是否专项债项目（是/否）"), a counting word ("户数（户）")
+    or a unit the registry does not know ("总投资（美元）", which must be
+    refused as such, not reported as a missing column).
+    """
     full = normalise(text)
-    name, unit = full, None
+    name, unit, bare, hint = full, None, full, None
     found = _TRAILING_UNIT.search(full)
     if found:
-        inner = re.sub(r"^(?:金额)?单位:?", "", found.group(1))
-        if inner in KNOWN_UNITS:
-            name, unit = full[: found.start()], inner
-    return Header(written=text.strip(), name=name, full=full, unit=unit)
+        inner = re.sub(r"^(?:金额)?(?:计量)?单位:?", "", found.group(1))
+        bare = full[: found.start()]
+        if is_unit(inner):
+            name, unit = bare, inner
+        else:
+            hint = inner
+    return Header(written=text.strip(), name=name, full=full, unit=unit, bare=bare, hint=hint)
+
+
+# Header words that name a period, and the word the template uses instead: one
+# place for every dataset, so no registry line needs its own regex for them.
+_MONTH_WORD = rf"(?:\d{{1,2}}|{_CHINESE_MONTH})"
+_PERIOD_FORMS = (
+    (re.compile(r"^\d{4}(?=年)"), ""),  # 2022年度拆迁目标 → 年度拆迁目标, 2022年末常住人口 → 年末常住人口
+    (re.compile(r"^\d{4}年(?!度)"), ""),  # 2022年年度计划投资 → 年度计划投资, 2022年8月完成投资 → 8月完成投资
+    (re.compile(r"^\d{4}年(?![年度末底])"), "年度"),  # 2022年计划投资 → 年度计划投资
+    (re.compile(rf"^(?:1|一)[-－—–~～至到]{_MONTH_WORD}月份?(?:累计)?"), "年度累计"),  # 1-8月累计完成投资
+    (re.compile(r"^(?:本年|今年|当年|本年度)累计"), "年度累计"),
+    (re.compile(rf"^(?:{_MONTH_WORD}月份?|当月)(?!累计)"), "本月"),  # 8月完成投资, 当月完成投资
+)
+_HEADER_MONTH = re.compile(rf"^(?:\d{{4}}年)?(?:(?:1|一)[-－—–~～至到])?({_MONTH_WORD})月")
+
+# A hint that lists the allowed values ("是/否", "要素保障/征地拆迁/…") or counts things ("户", "个").
+_VALUE_LIST = re.compile(r"[/、|]|或")
+_COUNTING_WORDS = frozenset({*"户个处套栋幢座条项家所张辆床名间台", "人次", "乡镇", "街道"})
+# What a unit the registry does not know looks like: a word ending as units end in
+# Chinese ("美元", "万欧元", "立方米", "吨") or a short Latin symbol ("USD", "m3").
+_UNIT_LIKE = re.compile(r"^(?:[^\d:，,。；;]{0,4}[元米亩顷里吨方斤克升‰]|[A-Za-z][A-Za-z0-9²³]{0,4})$")
+
+
+def period_forms(text: str) -> list[str]:
+    """``text`` and the same header with its year or month written the template's way."""
+    forms = [text]
+    for pattern, replacement in _PERIOD_FORMS:
+        for form in list(forms):
+            changed = pattern.sub(replacement, form, count=1)
+            if changed != form and changed not in forms:
+                forms.append(changed)
+    return forms
+
+
+def header_month(header: Header) -> int | None:
+    """The month a header names ("1-8月累计完成投资" → 8, "7月份完成投资" → 7), if any."""
+    found = _HEADER_MONTH.search(header.full)
+    return _month_number(found.group(1)) if found else None
+
+
+def _hint_kind(hint: str | None) -> str | None:
+    """What trailing parentheses that are not a known unit say: "values", "count", "unit" or None."""
+    if not hint:
+        return None
+    if _VALUE_LIST.search(hint):
+        return "values"
+    if hint in _COUNTING_WORDS:
+        return "count"
+    if _UNIT_LIKE.match(hint):
+        return "unit"
+    return None
 
 
 @lru_cache(maxsize=64)
@@ -109,17 +195,44 @@ def _template_headers(
 
 
 def match_field(header: Header, spec: DatasetSpec) -> FieldSpec | None:
-    """The template field a header cell names, if any (first match in registry order)."""
+    """The template field a header cell names, if any (first match in registry order).
+
+    The header is compared as written, then with its year or month in the
+    template's words (:func:`period_forms`), then without trailing
+    parentheses that list allowed values or count things; parentheses that
+    look like a unit the registry does not know match a field with a unit,
+    so the reader can refuse the unit by name.
+    """
     if not header.full:
         return None
+    written = [header.name, header.full]
+    kind = _hint_kind(header.hint)
+    bare = period_forms(header.bare) if kind else []
+    forms = [form for text in written for form in period_forms(text)]
     for field_spec, name, full, pattern in _template_headers(spec):
-        if name is not None and header.name in (name, full):
-            return field_spec
-        if full is not None and header.full == full:
-            return field_spec
-        if pattern is not None and (pattern.search(header.name) or pattern.search(header.full)):
-            return field_spec
+        candidates = forms + (bare if kind != "unit" or field_spec.unit else [])
+        for form in candidates:
+            if name is not None and form in (name, full):
+                return field_spec
+            if full is not None and form == full:
+                return field_spec
+            if pattern is not None and pattern.search(form):
+                return field_spec
     return None
+
+
+def unknown_unit(header: Header, field_spec: FieldSpec) -> str | None:
+    """The unit in a header that names ``field_spec`` with a unit the registry does not know ("美元")."""
+    if field_spec.unit and header.unit is None and _hint_kind(header.hint) == "unit":
+        return header.hint
+    return None
+
+
+def known_spellings(unit: str) -> str:
+    """The units a field in ``unit`` may be written in, for a message ("万元、亿元、元、千元")."""
+    family = UNIT_FAMILIES.get(unit, {unit: 1.0})
+    spellings = [written for written, canonical in UNIT_SPELLINGS.items() if canonical in family]
+    return "、".join([*family, *spellings])
 
 
 def expected_headers(spec: DatasetSpec) -> str:
@@ -154,63 +267,126 @@ class Layout:
     serial_column: int | None = None  # the 序号 column
     extra_headers: list[str] = field(default_factory=list)
     declared_month: date | None = None
+    titles: list[str] = field(default_factory=list)  # the non-empty cells above the header
 
 
 def _score(cells: Sequence[str], spec: DatasetSpec) -> int:
     return len({f.field for cell in cells if cell.strip() and (f := match_field(read_header(cell), spec))})
 
 
-def _header_candidates(rows: Sequence[Sequence[str]]) -> list[tuple[int, int, list[str]]]:
-    """(top row, leaf row, header cells) for each row alone and each row with the one below.
+@dataclass(frozen=True)
+class _Candidate:
+    """A row, or a pair of rows, that may be the header."""
+
+    top: int  # 0-based upper row
+    leaf: int  # 0-based lower row (== top for a one-row header)
+    cells: list[str]  # per column, the leaf's text, or the upper row's where the leaf is empty
+    groups: list[str]  # per column, the group cell above a leaf ("投资完成情况（亿元）"), else ""
+
+
+def _header_candidates(rows: Sequence[Sequence[str]]) -> list[_Candidate]:
+    """Each row alone and each row with the one below.
 
     A two-row header has a group cell ("投资完成情况", merged across its leaves)
     in the upper row; the other headers are merged down both rows, so the
     reader sees their text in the upper row and nothing below. The leaf row
-    is the header, with the upper row's text where the leaf is empty.
+    is the header, with the upper row's text where the leaf is empty. A
+    merged group's text is only in its first cell, so it is carried right
+    over the leaves under it: its unit ("（亿元）") applies to all of them.
     """
     candidates = []
     for index, row in enumerate(rows):
-        candidates.append((index, index, list(row)))
+        candidates.append(_Candidate(index, index, list(row), [""] * len(row)))
         if index + 1 < len(rows):
             below = rows[index + 1]
-            merged = [leaf if leaf.strip() else upper for upper, leaf in zip_longest(row, below, fillvalue="")]
-            candidates.append((index, index + 1, merged))
+            pairs = list(zip_longest(row, below, fillvalue=""))
+            merged = [leaf if leaf.strip() else upper for upper, leaf in pairs]
+            groups, group = [], ""
+            for upper, leaf in pairs:
+                if upper.strip() and leaf.strip():
+                    group = upper
+                elif upper.strip() or not leaf.strip():
+                    group = ""
+                groups.append(group if leaf.strip() else "")
+            candidates.append(_Candidate(index, index + 1, merged, groups))
     return candidates
 
 
-def find_layout(rows: Sequence[Sequence[str]], spec: DatasetSpec, file_name: str) -> Layout | None:
+def _best_candidate(head: Sequence[Sequence[str]], spec: DatasetSpec) -> tuple[int, _Candidate | None]:
+    """The candidate naming the most template columns (a single row, then the upper, wins a tie)."""
+    best: tuple[int, bool, int] | None = None
+    chosen = None
+    for candidate in _header_candidates(head):
+        rank = (_score(candidate.cells, spec), candidate.top == candidate.leaf, -candidate.top)
+        if best is None or rank > best:
+            best, chosen = rank, candidate
+    return (best[0] if best else 0), chosen
+
+
+def header_score(rows: Sequence[Sequence[str]], spec: DatasetSpec) -> int:
+    """How many template columns the best header row of ``rows`` names (to choose a sheet)."""
+    return _best_candidate([list(row) for row in rows[:HEAD_ROWS]], spec)[0]
+
+
+def headers_seen(rows: Sequence[Sequence[str]], spec: DatasetSpec) -> list[str]:
+    """The cells of the row that looks most like the header, for a rejection ("见到的表头：…").
+
+    The candidate naming the most template columns; if none names any, the
+    first row with three or more filled cells (a table whose headers are all
+    misspelt).
+    """
+    head = [list(row) for row in rows[:HEAD_ROWS]]
+    score, chosen = _best_candidate(head, spec)
+    if score and chosen is not None:
+        cells = chosen.cells
+    else:
+        cells = next((row for row in head if sum(1 for cell in row if str(cell).strip()) >= 3), [])
+    return [normalise(cell) for cell in cells if normalise(cell)]
+
+
+def find_layout(
+    rows: Sequence[Sequence[str]], spec: DatasetSpec, file_name: str, *, report_month: date | None = None
+) -> Layout | None:
     """The layout of a table whose first rows are ``rows``, or None if no row is a header.
 
     The header is the row (or pair of rows) that names the most template
     columns; on a tie a single row wins over a pair, and the upper over the
     lower. Raises :class:`DeliveryUnreadable` for a header the warehouse
-    cannot use unambiguously: a field named by two columns, or a unit that
-    does not convert to the field's unit.
+    cannot use unambiguously: a field named by two columns that do not name
+    two months, or a unit that is unknown or does not convert to the field's
+    unit. ``file_name`` is how messages name the file (and sheet).
     """
     head = [list(row) for row in rows[:HEAD_ROWS]]
-    best: tuple[int, bool, int] | None = None
-    chosen: tuple[int, int, list[str]] | None = None
-    for top, leaf, cells in _header_candidates(head):
-        rank = (_score(cells, spec), top == leaf, -top)
-        if best is None or rank > best:
-            best, chosen = rank, (top, leaf, cells)
+    score, chosen = _best_candidate(head, spec)
     needed = min(MIN_MATCHED, len(_template_headers(spec)))
-    if best is None or chosen is None or best[0] < needed:
+    if chosen is None or score < needed:
         return None
-    top, leaf, cells = chosen
-    titles = [cell for row in head[:top] for cell in row if cell.strip()]
-    layout = _columns(cells, spec, file_name, leaf)
-    layout.declared_month = month_in_titles(titles)
-    below = head[leaf + 1] if leaf + 1 < len(head) else []
+    titles = [cell for row in head[: chosen.top] for cell in row if cell.strip()]
+    declared = month_in_titles(titles)
+    layout = _columns(chosen.cells, chosen.groups, spec, file_name, chosen.leaf, declared or report_month)
+    layout.declared_month = declared
+    layout.titles = [cell.strip() for cell in titles]
+    below = head[chosen.leaf + 1] if chosen.leaf + 1 < len(head) else []
     column_units = units_in_row(below)
     if column_units or is_column_number_row(below):
         layout.data_start += 1
-    _apply_units(layout, cells, column_units, unit_in_titles(titles), spec, file_name)
+    group_units = {index: unit for index, group in enumerate(chosen.groups) if (unit := read_header(group).unit)}
+    _apply_units(layout, chosen.cells, column_units, group_units, unit_in_titles(titles), spec, file_name)
     return layout
 
 
-def _columns(cells: list[str], spec: DatasetSpec, file_name: str, leaf: int) -> Layout:
-    """Assign each header cell to its field, the 序号 column, or the extra headers."""
+def _columns(
+    cells: list[str], groups: list[str], spec: DatasetSpec, file_name: str, leaf: int, month: date | None
+) -> Layout:
+    """Assign each header cell to its field, the 序号 column, or the extra headers.
+
+    A leaf under a group cell may be short ("累计" under "投资完成情况"): it
+    names the one template header it is part of, if only one.
+
+    Two columns naming one field are accepted only when they name different
+    months ("1-7月累计" beside "1-8月累计"): the one naming the report month
+    (the title's, else the later one) is the field, the other an extra header.
+    """
     width = max((j + 1 for j, cell in enumerate(cells) if cell.strip()), default=0)
     layout = Layout(header_row=leaf, data_start=leaf + 1, width=width, columns={}, headers={})
     for index, cell in enumerate(cells[:width]):
@@ -218,44 +394,93 @@ def _columns(cells: list[str], spec: DatasetSpec, file_name: str, leaf: int) -> 
         if not header.full:
             continue
         matched = match_field(header, spec)
+        if matched is None and index < len(groups) and groups[index]:
+            matched = _part_of_one_field(header, spec)
         if matched is None:
             if header.name in SERIAL_HEADERS and layout.serial_column is None:
                 layout.serial_column = index
             else:
                 layout.extra_headers.append(header.written)
             continue
+        unknown = unknown_unit(header, matched)
+        if unknown is not None:
+            raise DeliveryUnreadable(
+                f"{file_name}：第{column_letter(index)}列“{header.written}”的单位“{unknown}”无法识别，"
+                f"模板的“{matched.header or matched.field}”列以“{matched.unit}”填报"
+                f"（可用单位：{known_spellings(matched.unit or '')}）。请按模板单位填报。"
+            )
         if matched.field in layout.columns:
             first = layout.columns[matched.field]
-            raise DeliveryUnreadable(
-                f"{file_name}：第{column_letter(first)}列“{layout.headers[matched.field]}”和"
-                f"第{column_letter(index)}列“{header.written}”都是模板的“{matched.header or matched.field}”列，"
-                "无法判断以哪一列为准。请删除多余的一列后重新报送。"
-            )
+            keep = _which_month(layout.headers[matched.field], header.written, month)
+            if keep is None:
+                raise DeliveryUnreadable(
+                    f"{file_name}：第{column_letter(first)}列“{layout.headers[matched.field]}”和"
+                    f"第{column_letter(index)}列“{header.written}”都是模板的“{matched.header or matched.field}”列，"
+                    f"无法判断以哪一列为准{_expected_month(month, layout.headers[matched.field], header.written)}。模板只有一列“{matched.header or matched.field}”，"
+                    "请删除多余的一列后重新报送。"
+                )
+            if keep == "first":
+                layout.extra_headers.append(header.written)
+                continue
+            layout.extra_headers.append(layout.headers[matched.field])
         layout.columns[matched.field] = index
         layout.headers[matched.field] = header.written
     return layout
+
+
+def _part_of_one_field(header: Header, spec: DatasetSpec) -> FieldSpec | None:
+    """The one template field whose header contains this short leaf header ("1-8月累计" → 年度累计完成投资)."""
+    forms = [form for form in period_forms(header.name) if len(form) >= 2]
+    found = {
+        field_spec.field: field_spec
+        for field_spec, name, _, _ in _template_headers(spec)
+        if name is not None and any(form in name for form in forms)
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _expected_month(month: date | None, first: str, second: str) -> str:
+    """For the message on two columns of one field that name months: which month the template expects."""
+    if month is None or None in (header_month(read_header(first)), header_month(read_header(second))):
+        return ""
+    return f"（报表标题是{month.year}年{month.month}月，两列都不是这个月的数）"
+
+
+def _which_month(first: str, second: str, month: date | None) -> str | None:
+    """Of two headers naming one field, "first" or "second" if they name different months, else None."""
+    months = header_month(read_header(first)), header_month(read_header(second))
+    if None in months or months[0] == months[1]:
+        return None
+    if month is not None and month.month in months:
+        return "first" if months[0] == month.month else "second"
+    if month is not None:
+        return None  # neither names the report month: the clerk must say which
+    return "first" if months[0] > months[1] else "second"  # type: ignore[operator]
 
 
 def _apply_units(
     layout: Layout,
     cells: list[str],
     column_units: dict[int, str],
+    group_units: dict[int, str],
     sheet_unit: str | None,
     spec: DatasetSpec,
     file_name: str,
 ) -> None:
     """Record the unit each measured field is written in and the factor to its canonical unit.
 
-    A unit in the header wins, then one in a unit row under the header; else
-    the sheet's unit row above the table ("单位：亿元") applies to every field
-    it can measure (a 亿元 row to money, not to 亩).
+    A unit in the header wins, then one in a unit row under the header, then
+    one in the group cell above the header ("投资完成情况（亿元）"); else the
+    sheet's unit row above the table ("单位：亿元") applies to every field it
+    can measure (a 亿元 row to money, not to 亩).
     """
     for name, index in layout.columns.items():
         field_spec = spec.field(name)
         if field_spec.unit is None:
             continue
-        written = read_header(cells[index]).unit or column_units.get(index)
-        if written is None and sheet_unit in UNIT_FAMILIES.get(field_spec.unit, {}):
+        written = read_header(cells[index]).unit or column_units.get(index) or group_units.get(index)
+        family = UNIT_FAMILIES.get(field_spec.unit, {})
+        if written is None and sheet_unit is not None and canonical_unit(sheet_unit) in family:
             written = sheet_unit
         if written is None:
             continue
@@ -264,7 +489,7 @@ def _apply_units(
         except ValueError:
             raise DeliveryUnreadable(
                 f"{file_name}：列“{layout.headers[name]}”的单位“{written}”无法换算为模板要求的"
-                f"“{field_spec.unit}”。请按模板单位填报。"
+                f"“{field_spec.unit}”（可用单位：{known_spellings(field_spec.unit)}）。请按模板单位填报。"
             ) from None
         layout.units[name] = written
 
@@ -280,7 +505,7 @@ def units_in_row(cells: Sequence[str]) -> dict[int, str]:
     for index, cell in enumerate(cells):
         text = re.sub(r"^[(\[【](.*)[)\]】]$", r"\1", normalise(cell))
         text = re.sub(r"^(?:计量)?单位:?", "", text)
-        if text in KNOWN_UNITS:
+        if is_unit(text):
             units[index] = text
         elif text:
             return {}
@@ -303,7 +528,7 @@ def unit_in_titles(titles: Sequence[str]) -> str | None:
     """The unit of a unit row above the table ("单位：万元"), if there is one."""
     for text in titles:
         for found in _UNIT_IN_TITLE.finditer(unicodedata.normalize("NFKC", text)):
-            if found.group(1) in KNOWN_UNITS:
+            if is_unit(found.group(1)):
                 return found.group(1)
     return None
 
@@ -311,15 +536,19 @@ def unit_in_titles(titles: Sequence[str]) -> str | None:
 def month_in_titles(titles: Sequence[str]) -> date | None:
     """The report month a title names: "2022年1-7月…", "2022年7月…", "2022年1至7月…" → 2022-07-01.
 
-    Cells labelled as a date ("填报日期：2022年8月5日") say when the form was
+    The title is read, not every date near it: a cell labelled as a date
+    ("填报日期：2022年9月5日", "填报时间 2022年9月5日") and a date that names a
+    day ("2022年9月5日", unless it is "截至2022年8月31日") say when the form was
     filled in, not which month it reports, and are skipped.
     """
     for text in titles:
-        folded = unicodedata.normalize("NFKC", text)
+        folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
         if _DATE_LABEL.search(folded):
             continue
-        found = _MONTH_IN_TITLE.search(folded)
-        if found:
+        for found in _MONTH_IN_TITLE.finditer(folded):
+            names_a_day = _A_DAY.match(folded, found.end())
+            if names_a_day and not _AS_OF.search(folded[: found.start()]):
+                continue
             month = _month_number(found.group(2))
             if 1 <= month <= 12:
                 return date(int(found.group(1)), month, 1)
@@ -365,13 +594,22 @@ def grid_from_rows(rows: Sequence[Sequence[str]], first_row_number: int, width: 
     return Grid(columns, np.arange(first_row_number, first_row_number + len(rows), dtype=np.int64))
 
 
-def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the data rows and of the total rows of the table (both above the notes).
+def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Masks of the data rows and of the grand total rows of the table, and the text of its notes.
 
-    The first non-empty cell of a row starting with "填报单位：", "注：", ...
-    ends the table. A row is a total if its first text cell (numbers skipped),
-    its 序号 cell or its first key cell reads "合计", "总计", ... (spaces
-    ignored: clerks write "合  计").
+    Structure is never data:
+
+    - a row whose first non-empty cell starts like a note ("填报单位：",
+      "注：", "数据来源:", "填报说明：1.…") is dropped; the table ends at the
+      first note under which no row looks like data (a row filling half the
+      template's columns), so a "说明：…" line in the middle of the table
+      does not lose the projects below it;
+    - a total row: its first text cell (numbers skipped), its 序号 cell or
+      its first key cell reads "合计", "总计", "汇总", "Total" (an Excel
+      table's totals row), also with a count ("合计（12个）") — kept apart for
+      the "total equals the sum of the rows" rule;
+    - a subtotal ("广陵区小计", "基础设施类合计") and a section row
+      ("一、基础设施类（12个）", "（二）…") without a key: dropped.
     """
     first_cell: pa.Array | None = None
     first_text: pa.Array | None = None
@@ -387,20 +625,93 @@ def row_masks(grid: Grid, layout: Layout, spec: DatasetSpec) -> tuple[np.ndarray
             break
     if first_cell is None or first_text is None:
         nothing = np.zeros(len(grid.source_rows), dtype=bool)
-        return nothing, nothing.copy()
+        return nothing, nothing.copy(), []
     keep = values.present(first_cell)
     label = values.compact(first_text)
     notes = keep & values.matches(label if first_cell is first_text else values.compact(first_cell), NOTES_PATTERN)
+    note_lines: list[str] = []
     if notes.any():
-        keep[int(np.argmax(notes)) :] = False
-    totals = values.matches(label, spec.total_row_pattern, ignore_case=True)
+        keep &= ~notes
+        keep &= ~_under_the_table(grid, layout, notes)
+        note_lines = [str(text) for text in first_cell.filter(pa.array(notes)).to_pylist()[:MAX_NOTE_LINES]]
     key_column = layout.columns.get(spec.key[0]) if spec.key else None
+    labels = [label]
     for label_column in {layout.serial_column, key_column}:
         if label_column is None or (only_first_column and label_column == 0):
             continue  # no such column, or its labels are the first text cells, already checked
-        cells = values.compact(values.trim(grid.columns[label_column]))
-        totals |= values.matches(cells, spec.total_row_pattern, ignore_case=True)
-    return keep & ~totals, keep & totals
+        labels.append(values.compact(values.trim(grid.columns[label_column])))
+    totals = np.zeros(len(keep), dtype=bool)
+    subtotals = np.zeros(len(keep), dtype=bool)
+    for text in labels:
+        totals |= values.matches(text, spec.total_row_pattern, ignore_case=True)
+        found_totals, found_subtotals = _structure_labels(text)
+        totals |= found_totals
+        subtotals |= found_subtotals
+    subtotals &= ~totals
+    sections = values.matches(labels[0], SECTION_PATTERN)
+    if sections.any() and key_column is not None:
+        key = values.compact(values.trim(grid.columns[key_column]))
+        sections &= ~values.present(key) | values.matches(key, SECTION_PATTERN)
+    repeated = _repeated_header(grid, layout)
+    return keep & ~totals & ~subtotals & ~sections & ~repeated, keep & totals, note_lines
+
+
+def _repeated_header(grid: Grid, layout: Layout) -> np.ndarray:
+    """Rows that repeat the header (pages pasted one under another): two columns reading their own header.
+
+    The header is pasted as it was written, so the trimmed text is compared
+    as it is: one cheap pass over the first column, the second only where it matched.
+    """
+    repeats = np.zeros(len(grid.source_rows), dtype=bool)
+    fields = list(layout.columns.items())[:2]
+    if len(fields) < 2:
+        return repeats
+    (first_name, first), (second_name, second) = fields
+    same = pc.fill_null(pc.equal(values.trim(grid.columns[first]), layout.headers[first_name]), False)
+    candidates = np.flatnonzero(np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool))
+    if len(candidates) == 0:
+        return repeats
+    below = values.trim(pc.take(grid.columns[second], pa.array(candidates)))
+    also = pc.fill_null(pc.equal(below, layout.headers[second_name]), False)
+    repeats[candidates] = np.asarray(also.to_numpy(zero_copy_only=False), dtype=bool)
+    return repeats
+
+
+_MAYBE_STRUCTURE = r"计|汇总|(?i:total)"
+"""Every total or subtotal label holds one of these: a cheap first pass before the exact patterns."""
+
+
+def _structure_labels(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the grand-total and subtotal labels, a trailing count ("（12个）") ignored.
+
+    The exact patterns run only on the few labels the first pass finds, so a
+    million project names cost one regex pass.
+    """
+    candidates = values.matches(text, _MAYBE_STRUCTURE)
+    totals = np.zeros(len(candidates), dtype=bool)
+    subtotals = np.zeros(len(candidates), dtype=bool)
+    if not candidates.any():
+        return totals, subtotals
+    positions = np.flatnonzero(candidates)
+    few = pc.replace_substring_regex(pc.take(text, pa.array(positions)), pattern=_COUNT_SUFFIX, replacement="")
+    totals[positions] = values.matches(few, GRAND_TOTAL_PATTERN)
+    subtotals[positions] = values.matches(few, SUBTOTAL_PATTERN)
+    return totals, subtotals
+
+
+def _under_the_table(grid: Grid, layout: Layout, notes: np.ndarray) -> np.ndarray:
+    """The rows from the first note under which no row looks like data (fills half the template's columns)."""
+    first = int(np.argmax(notes))
+    filled = np.zeros(len(notes) - first, dtype=np.int64)
+    for index in set(layout.columns.values()):
+        filled += values.present(values.trim(grid.columns[index].slice(first))).astype(np.int64)
+    data_like = filled >= max(2, (len(layout.columns) + 1) // 2)
+    after = np.zeros(len(notes), dtype=bool)
+    for position in np.flatnonzero(notes):
+        if not data_like[position - first :].any():
+            after[position:] = True
+            break
+    return after
 
 
 _TOTAL_TYPES = frozenset({"decimal", "integer", "percent"})
@@ -528,10 +839,10 @@ def deliver(
     """The ParsedDelivery of a grid laid out by ``layout``: the one exit of every reader."""
     # Blank, total and note rows are a sheet's; an API feed has none. The masks are computed once.
     if table_rules:
-        keep, total_mask = row_masks(grid, layout, spec)
+        keep, total_mask, notes = row_masks(grid, layout, spec)
         totals = total_rows_frame(grid, layout, spec, city, total_mask)
     else:
-        keep, totals = np.ones(len(grid.source_rows), dtype=bool), None
+        keep, totals, notes = np.ones(len(grid.source_rows), dtype=bool), None, []
     frame, issues = build_frame(grid, layout, spec, city, keep)
     return ParsedDelivery(
         total_rows=totals,
@@ -543,4 +854,5 @@ def deliver(
         issues=issues,
         extra_headers=list(layout.extra_headers),
         sheet=sheet,
+        context_lines=[*layout.titles, *notes],
     )

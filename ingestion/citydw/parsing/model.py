@@ -57,3 +57,18 @@ class ParsedDelivery:
     # The file's own total row(s), numeric fields in canonical units, for the
     # "total equals the sum of the rows" rule; never loaded. None without one.
     total_rows: pd.DataFrame | None = None
+    # What the file says about itself: the cells above the header (title, 填报单位,
+    # 填报日期) and the notes under the table. Never loaded; read by the rule
+    # that asks whether the file is this dataset's report at all.
+    context_lines: list[str] = field(default_factory=list)
+
+    def where_and_seen(self) -> str:
+        """The file, the sheet read and the headers it has, for a rejection about columns.
+
+        "见到的表头" lets a clerk tell a misspelt header (it is listed) from a
+        missing one (it is not).
+        """
+        sheet = f"工作表“{self.sheet}”，" if self.sheet else ""
+        seen = "、".join([*self.headers.values(), *self.extra_headers]) or "无"
+        unplaced = f"；其中不是模板列的：{'、'.join(self.extra_headers)}" if self.extra_headers else ""
+        return f"（文件“{self.file_name}”，{sheet}见到的表头：{seen}{unplaced}）"

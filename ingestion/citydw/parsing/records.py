@@ -9,8 +9,11 @@ district name in a feed are read exactly as they would be in a file.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -38,8 +41,16 @@ def read_records(
     keys = {f.field: f.key for f in spec.fields if f.key}
     seen = set().union(*(record.keys() for record in records)) if records else set(keys.values())
     present = {name: key for name, key in keys.items() if key in seen}
+    zone = ZoneInfo(city.timezone)
     columns: list[pa.Array | pa.ChunkedArray] = [
-        pa.array([_text(record.get(key)) for record in records], pa.string()) for key in present.values()
+        pa.array(
+            [
+                _date_text(value, zone) if spec.field(name).type == "date" else _text(value)
+                for value in (record.get(key) for record in records)
+            ],
+            pa.string(),
+        )
+        for name, key in present.items()
     ]
     layout = grid.Layout(
         header_row=0,
@@ -54,16 +65,53 @@ def read_records(
 
 
 def read_json(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
-    """Records from a saved API response: a JSON list of records, or a page ``{"items": [...]}``."""
+    """Records from a saved API response: a JSON list of records, or a page ``{"items": [...]}``.
+
+    A page that announces a ``total`` it does not hold (page 1 of 3, saved
+    from the browser) is one page, not the register, and is refused.
+    """
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DeliveryUnreadable(f"{file_name}：不是有效的JSON（{error}）。") from error
     if isinstance(document, Mapping) and isinstance(document.get("items"), list):
+        _check_whole_feed(document, file_name)
         document = document["items"]
     if not isinstance(document, list):
         raise DeliveryUnreadable(f"{file_name}：JSON应为记录列表，或带“items”列表的分页结果。")
     return read_records(document, spec, city, file_name)
+
+
+# JSON numbers in a date field this large are milliseconds since 1970 (Java's Date, most
+# government platforms): 1e11 ms is 1973, 1e13 ms is 2286. Seconds or serials are smaller.
+_FIRST_EPOCH_MS, _LAST_EPOCH_MS = 10**11, 10**13
+_EPOCH_MS_TEXT = re.compile(r"(?:/Date\()?(\d{13})(?:[+-]\d{4})?(?:\)/)?")
+
+
+def _check_whole_feed(document: Mapping[str, object], file_name: str) -> None:
+    """Refuse a saved page whose ``total`` says the feed has more records than it holds."""
+    total, items = document.get("total"), document["items"]
+    if isinstance(total, bool) or not isinstance(total, int) or total == len(items):  # type: ignore[arg-type]
+        return
+    page = document.get("page")
+    which = f"第{page}页，" if isinstance(page, int) and not isinstance(page, bool) else ""
+    raise DeliveryUnreadable(
+        f"{file_name}：这是分页接口返回的一页（{which}本页{len(items)}条），"  # type: ignore[arg-type]
+        f"接口共有{total}条记录，不是完整的数据。请保存全部页面合并后的结果，或由系统直接从接口抓取。"
+    )
+
+
+def _date_text(value: object, zone: ZoneInfo) -> str:
+    """A date field's value as cell text; epoch milliseconds become the day they fall on in the city.
+
+    A platform that stores 2022-03-15 as midnight in Beijing sends
+    1647273600000 (2022-03-14 16:00 UTC): read in UTC it would be a day early.
+    """
+    if isinstance(value, str) and (found := _EPOCH_MS_TEXT.fullmatch(value.strip())):
+        value = int(found.group(1))  # "1647273600000", or .NET's "/Date(1647273600000)/"
+    if isinstance(value, int) and not isinstance(value, bool) and _FIRST_EPOCH_MS <= abs(value) < _LAST_EPOCH_MS:
+        return dt.datetime.fromtimestamp(value / 1000, tz=zone).date().isoformat()
+    return _text(value)
 
 
 def _text(value: object) -> str:

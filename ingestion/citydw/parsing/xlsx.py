@@ -3,9 +3,10 @@
 Before calamine sees an .xlsx, the zip container is checked: a file that is
 not a workbook, a truncated upload and a zip bomb are rejected with a message
 that names the file, instead of a crash or a process that eats the server's
-memory. The sheet to read is the first one (visible sheets first) whose first
-rows hold the template's header; its cells become text and go through the
-shared layout and value rules of :mod:`citydw.parsing.grid`.
+memory. The sheet to read is the one whose header names the most template
+columns (visible sheets first on a tie); its cells become text, values of
+vertically merged cells are carried down, and the rows go through the shared
+layout and value rules of :mod:`citydw.parsing.grid`.
 """
 
 from __future__ import annotations
@@ -47,8 +48,17 @@ def is_workbook(data: bytes) -> bool:
     return data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC)
 
 
-def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
-    """Read a department's workbook into canonical rows (see :class:`ParsedDelivery`)."""
+def read_xlsx(
+    data: bytes, file_name: str, spec: DatasetSpec, city: City, *, report_month: dt.date | None = None
+) -> ParsedDelivery:
+    """Read a department's workbook into canonical rows (see :class:`ParsedDelivery`).
+
+    The sheet read is the one whose header names the most template columns
+    (a pivot or summary sheet before the data does not win by coming first);
+    among equals, one whose name or title names ``report_month`` ("8月"),
+    then the first. When the workbook has several sheets, messages name the
+    sheet.
+    """
     if not data:
         raise DeliveryUnreadable(f"{file_name}：文件为空（0字节）。请重新导出后报送。")
     if data.startswith(ZIP_MAGIC):
@@ -59,23 +69,94 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
         )
     workbook = _open(data, file_name)
     with workbook:
-        searched: list[str] = []
-        for name in _sheet_order(workbook):
+        sheets = list(_sheet_order(workbook))
+        filled, damaged = _filled_sheets(workbook, sheets, file_name)
+        ranks = [(grid.header_score(head, spec), _names_month(name, head, report_month)) for name, _, head in filled]
+        name, cells, _ = filled[max(range(len(filled)), key=lambda index: (*ranks[index], -index))]
+        rows = [[cell_text(cell) for cell in row] for row in cells]
+        where = f"{file_name}（工作表“{name}”）" if len(sheets) > 1 else file_name
+        layout = grid.find_layout(rows, spec, where, report_month=report_month)
+        if layout is None:
+            raise damaged or _no_header(file_name, spec, filled)
+        if data.startswith(ZIP_MAGIC):
+            _show_percent_cells(rows, cells, layout, spec, data, name)
+        _carry_merged_cells_down(rows, workbook, name, layout.data_start)
+        body = grid.grid_from_rows(rows[layout.data_start :], layout.data_start + 1, layout.width)
+        return grid.deliver(body, layout, spec, city, file_name, sheet=name)
+
+
+def _names_month(name: str, head: list[list[str]], month: dt.date | None) -> bool:
+    """Whether a sheet is the report month's: named "8月"/"2022.08", or titled for that month."""
+    if month is None:
+        return False
+    if re.search(rf"(?<!\d)0?{month.month}\s*月|{month.year}\D?0?{month.month}(?!\d)", name):
+        return True
+    titles = [cell for row in head[:5] for cell in row if cell.strip()]
+    return grid.month_in_titles(titles) == month.replace(day=1)
+
+
+Sheet = tuple[str, list[list[Cell]], list[list[str]]]
+"""A sheet with cells: its name, its cells, and its first rows as text (to find the header)."""
+
+
+def _filled_sheets(
+    workbook: CalamineWorkbook, sheets: list[str], file_name: str
+) -> tuple[list[Sheet], DeliveryUnreadable | None]:
+    """The sheets with at least one cell, and the error of the first damaged one (if another can be read).
+
+    Raises :class:`DeliveryUnreadable` when no sheet has a cell.
+    """
+    filled: list[Sheet] = []
+    damaged: DeliveryUnreadable | None = None
+    for name in sheets:
+        try:
             cells = _sheet_cells(workbook, name, file_name)
-            if not any(any(cell != "" for cell in row) for row in cells[: grid.HEAD_ROWS]):
-                continue
-            searched.append(name)
-            rows = [[cell_text(cell) for cell in row] for row in cells]
-            layout = grid.find_layout(rows, spec, file_name)
-            if layout is None:
-                continue
-            if data.startswith(ZIP_MAGIC):
-                _show_percent_cells(rows, cells, layout, spec, data, name)
-            body = grid.grid_from_rows(rows[layout.data_start :], layout.data_start + 1, layout.width)
-            return grid.deliver(body, layout, spec, city, file_name, sheet=name)
-    if not searched:
+        except DeliveryUnreadable as error:  # a damaged decoy sheet does not sink the report beside it
+            damaged = damaged or error
+            continue
+        if any(any(cell != "" for cell in row) for row in cells):
+            filled.append((name, cells, [[cell_text(cell) for cell in row] for row in cells[: grid.HEAD_ROWS]]))
+    if not filled and damaged is not None:
+        raise damaged
+    if not filled:
         raise DeliveryUnreadable(f"{file_name}：工作簿中没有数据（所有工作表都是空的）。请填写模板后重新报送。")
-    raise grid.no_header(file_name, spec, f"（已查找工作表：{'、'.join(searched)}）")
+    return filled, damaged
+
+
+def _no_header(file_name: str, spec: DatasetSpec, filled: list[Sheet]) -> DeliveryUnreadable:
+    """Why no sheet holds the template's header: each sheet searched and the headers seen on it."""
+    seen = [f"已查找工作表：{'、'.join(name for name, _, _ in filled)}"]
+    for name, cells, rows in filled:
+        first = next((index for index, row in enumerate(cells) if any(cell != "" for cell in row)), 0)
+        if first >= grid.HEAD_ROWS:
+            seen.append(
+                f"工作表“{name}”前{grid.HEAD_ROWS}行是空的，内容从第{first + 1}行开始（表头须在前{grid.HEAD_ROWS}行内）"
+            )
+            continue
+        headers = grid.headers_seen(rows, spec)
+        shown = "、".join(headers[:20]) if headers else "无"
+        seen.append(f"工作表“{name}”见到的表头：{shown}")
+    return grid.no_header(file_name, spec, f"（{'；'.join(seen)}）")
+
+
+def _carry_merged_cells_down(rows: list[list[str]], workbook: CalamineWorkbook, sheet: str, data_start: int) -> None:
+    """Give every cell of a vertically merged range in the data its value ("江都区" merged over 7 projects).
+
+    Excel keeps a merged range's value in its top-left cell only; the cells
+    below are part of it, so each row of the range holds that value.
+    Horizontal-only merges (a section row across the table) are left alone.
+    """
+    try:
+        ranges = workbook.get_sheet_by_name(sheet).merged_cell_ranges or []
+    except Exception:  # a legacy .xls without merge records: nothing to carry
+        return
+    for (top, left), (bottom, right) in ranges:
+        if bottom <= top or top < data_start or top >= len(rows):
+            continue
+        for row in range(top + 1, min(bottom, len(rows) - 1) + 1):
+            for column in range(left, right + 1):
+                if column < len(rows[top]) and column < len(rows[row]) and not rows[row][column].strip():
+                    rows[row][column] = rows[top][column]
 
 
 # --- the container --------------------------------------------------------------

@@ -28,6 +28,8 @@ by the dataset's registry ``key`` (e.g. 项目代码).
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -90,6 +92,11 @@ CHECKS: dict[str, CheckDefinition] = {
         "warning",
         "本月报送行数较上月锐减，疑似漏报",
         "行数不少于上月的{min_percent}%",
+    ),
+    "belongs_to_dataset": CheckDefinition(
+        "blocking",
+        "这份文件不像是《{title}》，疑似报错了文件",
+        "报送《{title}》本身；请核对文件后重新报送",
     ),
 }
 
@@ -443,20 +450,97 @@ def _table_exists(conn: psycopg.Connection, table: str) -> bool:
     return bool(found and found[0])
 
 
-def _latest_values(inputs: _Inputs, table: str, column: str) -> set[str]:
-    """Values of ``column`` in ``raw.<table>`` at its latest loaded month up to this one."""
+def _latest_values(inputs: _Inputs, table: str, column: str, *, before: bool = False) -> set[str]:
+    """Values of ``column`` in ``raw.<table>`` at its latest loaded month up to this one (``before``: earlier)."""
     if not _table_exists(inputs.conn, table):
         return set()
     query = sql.SQL(
         """
         select distinct {column}::text from {table}
-        where report_month = (select max(report_month) from {table} where report_month <= %s)
+        where report_month = (select max(report_month) from {table} where report_month {up_to} %s)
         """
-    ).format(column=sql.Identifier(column), table=sql.SQL("raw.{}").format(sql.Identifier(table)))
+    ).format(
+        column=sql.Identifier(column),
+        table=sql.SQL("raw.{}").format(sql.Identifier(table)),
+        up_to=sql.SQL("<" if before else "<="),
+    )
     return {row[0] for row in inputs.conn.execute(query, (inputs.month,)) if row[0] is not None}
 
 
+def _belongs_to_dataset(inputs: _Inputs) -> list[RuleResult]:
+    """Whether the file is this dataset's report at all (a DRC workbook sent as water's, same headers).
+
+    Evidence, each named in the reason:
+
+    - the text above the table and the notes under it name another
+      department of the registry, and not this one ("填报单位：市发展和改革委员会");
+    - none of it holds one of the config's ``title_words`` (e.g. 水利);
+    - most distinct values of ``column`` (e.g. 责任单位) never appeared in the
+      dataset's previous accepted month;
+    - the file has ``max_ratio`` (default 5) times the previous month's rows or more.
+
+    Another department named is enough; otherwise two are needed, so a new
+    title or a new year's projects alone never refuse a good report.
+    """
+    from citydw.registry import load_registry
+
+    lines = [line for line in inputs.parsed.context_lines if line.strip()]
+    text = "".join(re.sub(r"\s+", "", unicodedata.normalize("NFKC", line)) for line in lines)
+    departments = load_registry().departments.values()
+    own = next((d for d in departments if d.code == inputs.spec.department), None)
+    strong, weak = [], []
+    if text and own is not None and not _names_department(text, own.name):
+        others = [d.name for d in departments if d.code != own.code and _names_department(text, d.name)]
+        if others:
+            strong.append(f"文件中写的是“{others[0]}”，不是“{own.name}”")
+    words = list(inputs.config.get("title_words") or [])
+    if text and words and not any(word in text for word in words):
+        weak.append(f"标题“{lines[0][:40]}”未提到“{'/'.join(words)}”")
+    weak += _new_values_evidence(inputs)
+    weak += _row_count_jump_evidence(inputs)
+    evidence = strong + weak
+    result = _result(inputs, "belongs_to_dataset", None, 1, [], title=inputs.spec.title)
+    if strong or len(weak) >= 2:
+        result = replace(result, success=False, unexpected_count=1, sample=["；".join(evidence)])  # all of it, in one
+    return [result]
+
+
+def _names_department(text: str, name: str) -> bool:
+    return name in text or name.removeprefix("市") in text
+
+
+def _new_values_evidence(inputs: _Inputs) -> list[str]:
+    """Most of the file's ``column`` values never seen in the dataset's previous month, if so."""
+    column = inputs.config.get("column")
+    frame = inputs.parsed.frame
+    if not column or column not in frame.columns:
+        return []
+    known = _latest_values(inputs, inputs.spec.raw_table, column, before=True)
+    written = {str(v).strip() for v in frame[column].dropna()} - {""}
+    if not known or not written:
+        return []
+    new = sorted(written - known)
+    if len(new) < 0.8 * len(written):
+        return []
+    examples = "、".join(f"“{value}”" for value in new[:2])
+    return [f"{inputs.header(column)}{len(written)}个中有{len(new)}个从未出现在本数据集（如{examples}）"]
+
+
+def _row_count_jump_evidence(inputs: _Inputs) -> list[str]:
+    """The row count at ``max_ratio`` times the previous accepted month's or more, if so."""
+    max_ratio = float(inputs.config.get("max_ratio", 5))
+    row = inputs.conn.execute(
+        "select rows_received from meta.deliveries where dataset = %s and report_month = %s and status = 'accepted'",
+        (inputs.spec.id, previous_month(inputs.month)),
+    ).fetchone()
+    rows_now = len(inputs.parsed.frame)
+    if not row or not row[0] or rows_now < max_ratio * row[0]:
+        return []
+    return [f"本月{rows_now}行，是上月{row[0]}行的{_num(rows_now / row[0])}倍"]
+
+
 _RUNNERS: dict[str, Callable[[_Inputs], list[RuleResult]]] = {
+    "belongs_to_dataset": _belongs_to_dataset,
     "known_in_dataset": _known_in_dataset,
     "bulletin_agrees_with_bonds": _bulletin_agrees_with_bonds,
     "cumulative_never_falls": _cumulative_never_falls,

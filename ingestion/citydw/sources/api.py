@@ -235,9 +235,12 @@ def _checked_items(
         raise SourceError(
             f"{where} says total {page['total']}, page 1 said {total}; the data changed while it was read, fetch again"
         )
-    if page["page_size"] != page_size:
-        raise SourceError(f"{where} has page_size {page['page_size']}, page 1 had {page_size}")
     expected = min(page_size, total - (number - 1) * page_size)
+    # Some servers report the last page's own item count as its page_size; the items
+    # are still checked against the total, so that quirk loses nothing.
+    last_page_counts_itself = number == pages and page["page_size"] == expected == len(page["items"])
+    if page["page_size"] != page_size and not last_page_counts_itself:
+        raise SourceError(f"{where} has page_size {page['page_size']}, page 1 had {page_size}")
     got = len(page["items"])
     if got != expected:
         missing = "is missing" if got == 0 else f"has {got} items"

@@ -50,8 +50,8 @@ def list_candidates(spec: DatasetSpec, drop_root: str, month: date) -> list[Cand
         name = posixpath.basename(info["name"].rstrip("/"))
         if info.get("type") != "file" or name.startswith((".", "~$")):
             continue  # hidden files and Excel's lock files are not deliveries
-        if not fnmatch.fnmatch(name, spec.channel.glob):
-            continue
+        if not fnmatch.fnmatchcase(name.casefold(), spec.channel.glob.casefold()):
+            continue  # case-blind: Windows writes "REPORT.XLSX" as often as "report.xlsx"
         full_path = info["name"]
         candidates.append(
             Candidate(

@@ -62,3 +62,19 @@ def test_a_saved_api_page_through_read_delivery(gauge: DatasetSpec, city: City) 
     assert parsed.frame["district"].tolist() == ["321012"]
     with pytest.raises(DeliveryUnreadable, match=r"page1\.json：不是有效的JSON"):
         read_delivery(b"{", "page1.json", spec, city)
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        (1647273600000, "2022-03-15"),  # midnight in Beijing, 16:00 UTC the day before
+        ("1647273600000", "2022-03-15"),
+        ("/Date(1647273600000)/", "2022-03-15"),
+        ("/Date(1647273600000+0800)/", "2022-03-15"),
+        (1647273600000 + 23 * 3_600_000, "2022-03-15"),
+        ("20220315", "2022-03-15"),  # not milliseconds: read as written
+    ],
+)
+def test_dates_as_epoch_milliseconds_are_the_citys_day(gauge: DatasetSpec, city: City, value: object, day: str) -> None:
+    parsed = read_records([{"id": "PQ-01", "tysj": value}], gauge, city, "api:test")
+    assert parsed.frame["open_date"].tolist() == [pd.Timestamp(day)] and parsed.issues == []

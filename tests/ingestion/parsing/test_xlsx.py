@@ -209,7 +209,11 @@ def test_a_clerks_real_report(fixture_file: Files, drc: DatasetSpec, city: City)
         ("not_excel_text.xlsx", r"not_excel_text\.xlsx：不是有效的Excel文件（看起来是文本文件"),
         ("truncated.xlsx", r"truncated\.xlsx：Excel文件已损坏或不完整"),
         ("zip_bomb.xlsx", r"zip_bomb\.xlsx：文件解压后超过200 MB"),
-        ("no_header.xlsx", r"no_header\.xlsx：未找到表头（已查找工作表：Sheet1）.*项目代码、项目名称"),
+        (
+            "no_header.xlsx",
+            r"no_header\.xlsx：未找到表头（已查找工作表：Sheet1；工作表“Sheet1”见到的表头：债券编码、债券名称、分配金额\(万元\)）"
+            r".*项目代码、项目名称",
+        ),
         ("duplicate_column.xlsx", r"duplicate_column\.xlsx：第G列“总投资（万元）”和第R列“总投资（亿元）”"),
         ("wrong_unit.xlsx", r"wrong_unit\.xlsx：列“总投资（亩）”的单位“亩”无法换算"),
     ],

@@ -283,6 +283,27 @@ def test_a_short_page_is_named(httpserver: HTTPServer) -> None:
         fetch(httpserver.url_for("/transport"))
 
 
+def test_a_last_page_that_reports_its_own_count_as_page_size_is_still_fetched(httpserver: HTTPServer) -> None:
+    records = transport_records(250)
+    expect_page(httpserver, 1).respond_with_json(envelope(1, records[:100]))
+    expect_page(httpserver, 2).respond_with_json(envelope(2, records[100:200]))
+    expect_page(httpserver, 3).respond_with_json(envelope(3, records[200:], page_size=50))
+
+    document = json.loads(fetch(httpserver.url_for("/transport")).read())
+
+    assert document["total"] == 250 and document["items"] == records
+
+
+def test_a_last_page_counting_itself_must_still_hold_the_rest_of_the_total(httpserver: HTTPServer) -> None:
+    records = transport_records(250)
+    expect_page(httpserver, 1).respond_with_json(envelope(1, records[:100]))
+    expect_page(httpserver, 2).respond_with_json(envelope(2, records[100:200]))
+    expect_page(httpserver, 3).respond_with_json(envelope(3, records[200:249], page_size=49))
+
+    with pytest.raises(SourceError, match=r"page 3 of 3 .* has page_size 49, page 1 had 100"):
+        fetch(httpserver.url_for("/transport"))
+
+
 def test_a_total_that_changes_between_pages_fails(httpserver: HTTPServer) -> None:
     records = transport_records(250)
     expect_page(httpserver, 1).respond_with_json(envelope(1, records[:100]))
