@@ -488,17 +488,20 @@ def _issues(
 ) -> list[ParseIssue]:
     positions = np.flatnonzero(result.bad)
     written = values.trim(column).take(pa.array(positions)).to_pylist()
-    return [
-        ParseIssue(
-            source_row=int(source_rows[position]),
-            field=field_spec.field,
-            header=header,
-            value=text,
-            rule_id=result.rule_id,
-            message=result.expected,
+    issues = []
+    for position, text in zip(positions, written, strict=True):
+        rule_id, message = result.reason(int(position))
+        issues.append(
+            ParseIssue(
+                source_row=int(source_rows[position]),
+                field=field_spec.field,
+                header=header,
+                value=text,
+                rule_id=rule_id,
+                message=message,
+            )
         )
-        for position, text in zip(positions, written, strict=True)
-    ]
+    return issues
 
 
 _STRING = pd.StringDtype("pyarrow")

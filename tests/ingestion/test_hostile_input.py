@@ -1,0 +1,89 @@
+"""Hostile deliveries through the whole pipeline (issues 11 and 18): what lands in PostgreSQL.
+
+Each file is generated here, small: numbers the parser cannot hold, Excel
+error cells and formulas without a cached value, workbooks that would make
+the Excel library allocate half a terabyte, an entity bomb in styles.xml,
+broken CSV structure, JSON nested 200,000 deep. Every one must end as a
+decided delivery in ``meta.deliveries`` (accepted with the row quarantined
+and a Chinese reason, or rejected with a Chinese reason) — never a
+traceback, never a version stuck ``received``, never a NULL loaded silently.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from builders import drc_project, drc_workbook
+
+from citydw.orchestration import ingest_dataset
+
+JULY = date(2022, 7, 1)
+DRC = "drc.major_projects"
+BONDS = "finance.bond_allocations"
+TRANSPORT = "transport.transport_projects"
+
+BOND_HEADER = (
+    "债券编码,债券名称,债券类型,发行日期,期限（年）,票面利率（%）,项目代码,项目名称,区划代码,投向领域,"
+    "分配金额（万元）,本月支出（万元）,累计支出（万元）\n"
+)
+
+
+def bond_line(number: int, allocated: str = "5000") -> str:
+    return (
+        f"2022-JS-ZX-{number:03d},2022年江苏省政府专项债券（一期）,新增专项债券,2022-03-15,10,3.12,"
+        f"2022-321002-48-01-{number:06d},扬州市第{number}号道路改造工程,321002,交通基础设施,{allocated},200,1200\n"
+    )
+
+
+def chinese(text: str | None) -> bool:
+    return bool(text and re.search(r"[\u4e00-\u9fff]", text))
+
+
+def deliveries(db, dataset: str) -> list[tuple]:
+    return db.execute(
+        "select version, status, status_reason from meta.deliveries where dataset = %s order by version", (dataset,)
+    ).fetchall()
+
+
+def quarantine(db, dataset: str) -> list[tuple]:
+    return db.execute(
+        "select source_row, column_name, value, rule_id, rule from meta.quarantine where dataset = %s "
+        "order by source_row, column_name",
+        (dataset,),
+    ).fetchall()
+
+
+# --- numbers the parser cannot hold (11.1, 11.6, 18.3) ------------------------------------------
+
+
+def test_1e308_in_a_drc_workbook_quarantines_its_row_and_the_rest_loads(db, tmp_path):
+    path = tmp_path / "drc.xlsx"
+    path.write_bytes(drc_workbook([drc_project(1, **{"总投资（万元）": 1e308}), drc_project(2)], JULY))
+
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    assert result.status == "accepted"
+    assert [(v, s) for v, s, _ in deliveries(db, DRC)] == [(1, "accepted")]
+    assert db.execute("select project_code from raw.drc__major_projects").fetchall() == [("2022-321002-48-01-000002",)]
+    [(row, column, value, rule_id, rule)] = quarantine(db, DRC)
+    assert (row, column, rule_id) == (4, "total_investment", "parse.range")
+    assert value == "1e+308" and "数值超出范围" in rule
+
+
+@pytest.mark.parametrize("allocated", ["1e308", "1e400", "-1E999", "Infinity"])
+def test_a_number_out_of_range_in_a_bond_csv_quarantines_its_row(db, tmp_path, allocated):
+    path = tmp_path / "bonds.csv"
+    path.write_text(BOND_HEADER + bond_line(1, allocated) + bond_line(2), encoding="utf-8")
+
+    result = ingest_dataset(BONDS, "2022-07", file=str(path))
+
+    assert result.status == "accepted"
+    assert db.execute("select bond_code, allocated from raw.finance__bond_allocations").fetchall() == [
+        ("2022-JS-ZX-002", 5000)
+    ]
+    problems = quarantine(db, BONDS)
+    assert {row for row, *_ in problems} == {2}
+    assert (2, "allocated", allocated, "parse.range") in [p[:4] for p in problems]
+    assert all(chinese(rule) for *_, rule in problems)
