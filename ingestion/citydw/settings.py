@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     api_connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a department API to accept.")
     api_read_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for a page once connected.")
     api_retries: int = Field(default=4, ge=0, description="Retries of a page on timeouts, 429 and 5xx answers.")
+    api_request_deadline: float = Field(
+        default=120.0, gt=0, description="Seconds one request to a department API may take in all, answer included."
+    )
+    api_max_bytes: int = Field(
+        default=100 * 1024 * 1024, gt=0, description="Largest answer (one page) a department API may send, in bytes."
+    )
     demo_api_token: SecretStr | None = Field(
         default=None, description="Token the demo API server (citydw demo serve) requires; never a real one."
     )

@@ -11,13 +11,18 @@ traceback, never a version stuck ``received``, never a NULL loaded silently.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
 import pytest
 from builders import drc_project, drc_workbook
+from hostile import deep_json, transport_record
 
 from citydw.orchestration import ingest_dataset
+from citydw.pipeline import Context, ingest
+from citydw.sources.api import fetch_delivery
+from citydw.warehouse.connect import connect
 
 JULY = date(2022, 7, 1)
 DRC = "drc.major_projects"
@@ -87,3 +92,55 @@ def test_a_number_out_of_range_in_a_bond_csv_quarantines_its_row(db, tmp_path, a
     assert {row for row, *_ in problems} == {2}
     assert (2, "allocated", allocated, "parse.range") in [p[:4] for p in problems]
     assert all(chinese(rule) for *_, rule in problems)
+
+
+# --- JSON: NaN, 1e400, nesting 200,000 deep (11.6, 18.3) -----------------------------------------
+
+
+def test_nan_and_1e400_in_a_transport_json_quarantine_their_records(db, tmp_path):
+    body = "[{}, {}, {}]".format(
+        json.dumps(transport_record(1), ensure_ascii=False).replace('"ztz": 1001.5', '"ztz": NaN'),
+        json.dumps(transport_record(2), ensure_ascii=False).replace('"ztz": 1002.5', '"ztz": 1e400'),
+        json.dumps(transport_record(3), ensure_ascii=False),
+    )
+    path = tmp_path / "transport.json"
+    path.write_text(body, encoding="utf-8")
+
+    result = ingest_dataset(TRANSPORT, "2022-07", file=str(path))
+
+    assert result.status == "accepted"
+    assert db.execute("select project_code from raw.transport__transport_projects").fetchall() == [
+        ("2022-321002-48-01-000003",)
+    ]
+    problems = quarantine(db, TRANSPORT)
+    assert [p[:4] for p in problems] == [
+        (1, "total_investment", "NaN", "parse.decimal"),
+        (2, "total_investment", "Infinity", "parse.range"),
+    ]
+    assert "应为数字" in problems[0][4] and "数值超出范围" in problems[1][4]
+
+
+def test_json_nested_200000_deep_is_rejected_with_a_reason(db, tmp_path):
+    path = tmp_path / "transport.json"
+    path.write_bytes(deep_json(200_000))
+
+    result = ingest_dataset(TRANSPORT, "2022-07", file=str(path))
+
+    assert result.status == "rejected"
+    [(version, status, reason)] = deliveries(db, TRANSPORT)
+    assert (version, status) == (1, "rejected") and "嵌套层数过深" in reason
+
+
+def test_json_nested_200000_deep_from_the_api_is_rejected_with_a_reason(db, httpserver):
+    body = b'{"total": 1, "page": 1, "page_size": 100, "items": [{"xmdm": ' + deep_json(200_000) + b"}]}"
+    httpserver.expect_request("/transport/projects").respond_with_data(body, content_type="application/json")
+    context = Context.load()
+    spec = context.registry.dataset(TRANSPORT)
+    candidate = fetch_delivery(spec, JULY, httpserver.url_for("/transport"), "token", retries=0)
+
+    with connect(autocommit=True) as conn:
+        result = ingest(conn, spec, JULY, context, [candidate])
+
+    assert result.status == "rejected" and "嵌套层数过深" in result.reason
+    assert [status for _, status, _ in deliveries(db, TRANSPORT)] == ["rejected"]
+    assert db.execute("select count(*) from raw.transport__transport_projects").fetchone() == (0,)

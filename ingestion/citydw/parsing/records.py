@@ -35,6 +35,8 @@ def read_records(
     for position, record in enumerate(records, start=1):
         if not isinstance(record, Mapping):
             raise DeliveryUnreadable(f"{source_name}：第{position}条记录不是JSON对象，而是{type(record).__name__}。")
+        if nesting_exceeds(record, MAX_DEPTH - 1):
+            raise too_deep(source_name)
     keys = {f.field: f.key for f in spec.fields if f.key}
     seen = set().union(*(record.keys() for record in records)) if records else set(keys.values())
     present = {name: key for name, key in keys.items() if key in seen}
@@ -59,11 +61,42 @@ def read_json(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DeliveryUnreadable(f"{file_name}：不是有效的JSON（{error}）。") from error
+    except RecursionError:
+        raise too_deep(file_name) from None
     if isinstance(document, Mapping) and isinstance(document.get("items"), list):
         document = document["items"]
     if not isinstance(document, list):
         raise DeliveryUnreadable(f"{file_name}：JSON应为记录列表，或带“items”列表的分页结果。")
     return read_records(document, spec, city, file_name)
+
+
+MAX_DEPTH = 32
+"""Deepest nesting of a record's values: a record is flat, a value may be a small object or list."""
+
+
+def too_deep(source_name: str) -> DeliveryUnreadable:
+    """The rejection of a JSON document nested deeper than any record of a template can be."""
+    return DeliveryUnreadable(
+        f"{source_name}：JSON嵌套层数过深（超过{MAX_DEPTH}层），不是模板规定的记录列表，已拒收。"
+        "每条记录应是一个对象，字段值为文字、数字或日期。请检查导出程序后重新报送。"
+    )
+
+
+def nesting_exceeds(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests lists and objects deeper than ``limit``; iterative, so any depth is safe."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _text(value: object) -> str:
