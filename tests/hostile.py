@@ -7,6 +7,7 @@ An .xlsx is a zip of XML parts; the hostile workbooks are a clean report from
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable
 
@@ -50,3 +51,38 @@ def transport_record(number: int, **overrides: object) -> dict[str, object]:
 def deep_json(levels: int) -> bytes:
     """``[[[…]]]`` nested ``levels`` deep: what made the JSON parser raise RecursionError."""
     return b"[" * levels + b"]" * levels
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def with_cell(workbook: bytes, ref: str, cell_xml: str) -> bytes:
+    """``workbook`` with the cell ``ref`` of its first sheet replaced by ``cell_xml``."""
+    pattern = re.compile(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)'.encode())
+
+    def change(sheet: bytes) -> bytes:
+        changed, count = pattern.subn(cell_xml.encode(), sheet, count=1)
+        assert count == 1, f"no cell {ref} in the sheet"
+        return changed
+
+    return patch_part(workbook, SHEET, change)
+
+
+def with_far_cell(workbook: bytes, ref: str = "XFD1048576") -> bytes:
+    """``workbook`` with one more filled cell, far away (one cell at XFD1048576: a 31 KB file)."""
+    row = re.match(r"[A-Z]+(\d+)", ref).group(1)  # type: ignore[union-attr]
+    cell = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    return patch_part(workbook, SHEET, lambda sheet: sheet.replace(b"</sheetData>", cell.encode()))
+
+
+def with_entity_bomb(workbook: bytes) -> bytes:
+    """``workbook`` whose styles.xml declares the "billion laughs" entities and uses the last one."""
+    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)]
+    doctype = f"<!DOCTYPE styleSheet [{''.join(entities)}]>".encode()
+
+    def change(styles: bytes) -> bytes:
+        declaration, rest = styles.split(b"?>", 1)
+        rest = rest.replace(b'<name val="Calibri"/>', b'<name val="&lol9;"/>', 1)
+        return declaration + b"?>" + doctype + rest
+
+    return patch_part(workbook, "xl/styles.xml", change)

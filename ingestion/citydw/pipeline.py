@@ -18,6 +18,7 @@ import psycopg
 
 from citydw import archive, deliveries, loading
 from citydw.city import City, load_city
+from citydw.parsing.limits import ReadLimits, too_large
 from citydw.parsing.model import SOURCE_ROW, DeliveryUnreadable, ParsedDelivery
 from citydw.registry import DatasetSpec, Registry, load_registry
 from citydw.settings import Settings, get_settings
@@ -146,6 +147,17 @@ def ingest(
 def ingest_candidate(
     conn: psycopg.Connection, spec: DatasetSpec, month: date, candidate: Candidate, context: Context
 ) -> IngestResult:
+    limits = ReadLimits.from_settings(context.settings)
+    if candidate.size is not None and candidate.size > limits.max_file_bytes:
+        # Refused before reading (a 5 GB file would fill memory and the archive): no version is
+        # registered, the attempt is recorded with the reason, and the department is asked again.
+        reason = str(too_large(candidate.file_name, candidate.size, limits))
+        with conn.transaction():
+            deliveries.record_fetch_attempt(conn, spec.id, month, "error", reason)
+        log.warning("%s %s refused: %s", spec.id, month, reason)
+        return IngestResult(
+            dataset=spec.id, report_month=month, status="rejected", file_name=candidate.file_name, reason=reason
+        )
     data = candidate.read()
     archived = archive.store(context.settings.archive_root, data)
     delivery = deliveries.register(conn, spec.id, month, candidate, archived)
@@ -197,7 +209,7 @@ def _read(data: bytes, file_name: str, spec: DatasetSpec, context: Context) -> P
 
     if not data:
         raise DeliveryUnreadable(f"文件“{file_name}”为空（0 字节），请重新报送")
-    return read_delivery(data, file_name, spec, context.city)
+    return read_delivery(data, file_name, spec, context.city, ReadLimits.from_settings(context.settings))
 
 
 def _validate(parsed: ParsedDelivery, spec: DatasetSpec, month: date, context: Context) -> ValidationOutcome:

@@ -12,12 +12,14 @@ traceback, never a version stuck ``received``, never a NULL loaded silently.
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from datetime import date
 
 import pytest
 from builders import drc_project, drc_workbook
-from hostile import deep_json, transport_record
+from hostile import deep_json, transport_record, with_cell, with_entity_bomb, with_far_cell
 
 from citydw.orchestration import ingest_dataset
 from citydw.pipeline import Context, ingest
@@ -144,3 +146,92 @@ def test_json_nested_200000_deep_from_the_api_is_rejected_with_a_reason(db, http
     assert result.status == "rejected" and "嵌套层数过深" in result.reason
     assert [status for _, status, _ in deliveries(db, TRANSPORT)] == ["rejected"]
     assert db.execute("select count(*) from raw.transport__transport_projects").fetchone() == (0,)
+
+
+# --- Excel cells calamine reads as empty (18.3) -------------------------------------------------
+
+
+def test_an_excel_error_cell_quarantines_its_row_naming_the_cell(db, tmp_path):
+    workbook = drc_workbook([drc_project(1), drc_project(2)], JULY)
+    path = tmp_path / "drc.xlsx"
+    path.write_bytes(with_cell(workbook, "G4", '<c r="G4" t="e"><f>G5/0</f><v>#DIV/0!</v></c>'))
+
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    assert result.status == "accepted"
+    assert db.execute("select project_code from raw.drc__major_projects").fetchall() == [("2022-321002-48-01-000002",)]
+    [(row, column, value, rule_id, rule)] = quarantine(db, DRC)
+    assert (row, column, value, rule_id) == (4, "total_investment", "#DIV/0!", "parse.cell_error")
+    assert "单元格G4是公式错误#DIV/0!" in rule
+
+
+def test_a_formula_without_a_cached_value_quarantines_its_row(db, tmp_path):
+    workbook = drc_workbook([drc_project(1), drc_project(2)], JULY)
+    path = tmp_path / "drc.xlsx"
+    path.write_bytes(with_cell(workbook, "J5", '<c r="J5"><f>J4+I5</f></c>'))
+
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    assert result.status == "accepted"
+    assert db.execute("select project_code from raw.drc__major_projects").fetchall() == [("2022-321002-48-01-000001",)]
+    [(row, column, value, rule_id, rule)] = quarantine(db, DRC)
+    assert (row, column, value, rule_id) == (5, "ytd_investment", "=J4+I5", "parse.formula_uncached")
+    assert "单元格J5的公式没有计算结果，请在Excel中打开后保存再报送" in rule
+
+
+# --- limits checked before reading (18.4) -------------------------------------------------------
+
+
+def test_a_31_kb_workbook_with_a_cell_at_xfd1048576_is_rejected_in_seconds(db, tmp_path):
+    path = tmp_path / "drc.xlsx"
+    path.write_bytes(with_far_cell(drc_workbook([drc_project(1)], JULY)))
+    assert path.stat().st_size < 31 * 1024
+
+    started = time.monotonic()
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    assert time.monotonic() - started < 5
+    assert result.status == "rejected"
+    [(version, status, reason)] = deliveries(db, DRC)
+    assert (version, status) == (1, "rejected")
+    assert "XFD1048576" in reason and "CITYDW_XLSX_MAX_CELLS" in reason
+
+
+def test_entity_expansion_in_styles_xml_is_rejected(db, tmp_path):
+    path = tmp_path / "drc.xlsx"
+    path.write_bytes(with_entity_bomb(drc_workbook([drc_project(1)], JULY)))
+
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    assert result.status == "rejected"
+    [(_, status, reason)] = deliveries(db, DRC)
+    assert status == "rejected" and "xl/styles.xml" in reason and "实体声明" in reason
+
+
+def test_a_style_index_that_is_not_a_number_is_rejected(db, tmp_path):
+    workbook = drc_workbook([drc_project(1)], JULY)
+    path = tmp_path / "drc.xlsx"
+    path.write_bytes(with_cell(workbook, "G4", '<c r="G4" s="1x"><v>10001</v></c>'))
+
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    assert result.status == "rejected"
+    [(_, status, reason)] = deliveries(db, DRC)
+    assert status == "rejected" and "G4" in reason and "样式编号“1x”无效" in reason
+
+
+def test_a_5_gb_sparse_workbook_is_refused_by_its_size_before_reading(db, tmp_path):
+    path = tmp_path / "drc.xlsx"
+    path.write_bytes(drc_workbook([drc_project(1)], JULY))
+    os.truncate(path, 5 * 1024**3)  # sparse: 5 GB on paper, a few KB on disk
+
+    started = time.monotonic()
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    assert time.monotonic() - started < 5
+    assert result.status == "rejected" and "超过上限" in result.reason and chinese(result.reason)
+    assert deliveries(db, DRC) == []  # nothing was read, so no version was registered
+    assert db.execute(
+        "select outcome from meta.fetch_attempts where dataset = %s and detail like %s",
+        (DRC, "%CITYDW_MAX_FILE_BYTES%"),
+    ).fetchall() == [("error",)]

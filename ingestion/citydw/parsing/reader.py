@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from citydw.city import City
 from citydw.parsing import csv, records, xlsx
+from citydw.parsing.limits import DEFAULT_LIMITS, ReadLimits
+from citydw.parsing.limits import too_large as limits_too_large
 from citydw.parsing.model import ParsedDelivery
 from citydw.parsing.records import read_records
 from citydw.registry import DatasetSpec
@@ -17,15 +19,19 @@ from citydw.registry import DatasetSpec
 __all__ = ["read_delivery", "read_records"]
 
 
-def read_delivery(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
-    """Read one delivered file of dataset ``spec`` into canonical rows.
+def read_delivery(
+    data: bytes, file_name: str, spec: DatasetSpec, city: City, limits: ReadLimits = DEFAULT_LIMITS
+) -> ParsedDelivery:
+    """Read one delivered file of dataset ``spec`` into canonical rows, within ``limits``.
 
     Raises :class:`citydw.parsing.model.DeliveryUnreadable` when the file as
     a whole cannot be read; values that cannot be read are issues of their row.
     """
+    if len(data) > limits.max_file_bytes:
+        raise limits_too_large(file_name, len(data), limits)
     channel_format = spec.channel.format
     if channel_format == "xlsx" or (channel_format == "csv" and xlsx.is_workbook(data)):
-        return xlsx.read_xlsx(data, file_name, spec, city)
+        return xlsx.read_xlsx(data, file_name, spec, city, limits)
     if channel_format == "csv":
         return csv.read_csv(data, file_name, spec, city)
     if channel_format == "json":

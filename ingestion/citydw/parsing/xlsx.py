@@ -1,9 +1,12 @@
 """Reading an Excel workbook (.xlsx, or a legacy .xls) with calamine.
 
 Before calamine sees an .xlsx, the zip container is checked: a file that is
-not a workbook, a truncated upload and a zip bomb are rejected with a message
-that names the file, instead of a crash or a process that eats the server's
-memory. The sheet to read is the first one (visible sheets first) whose first
+not a workbook, a truncated upload, a zip bomb, XML with entity declarations
+and a sheet whose cells reach further than :class:`ReadLimits` allows are
+rejected with a message that names the file, instead of a crash or a process
+that eats the server's memory (see :mod:`citydw.parsing.workbook_scan`).
+Excel error cells and formulas without a cached value, which calamine reads
+as empty, become row problems naming the cell. The sheet to read is the first one (visible sheets first) whose first
 rows hold the template's header; its cells become text and go through the
 shared layout and value rules of :mod:`citydw.parsing.grid`.
 """
@@ -21,13 +24,11 @@ from collections.abc import Iterator
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from citydw.city import City
-from citydw.parsing import grid
-from citydw.parsing.model import DeliveryUnreadable, ParsedDelivery
+from citydw.parsing import grid, workbook_scan
+from citydw.parsing.limits import DEFAULT_LIMITS, ReadLimits
+from citydw.parsing.model import SOURCE_ROW, DeliveryUnreadable, ParsedDelivery, ParseIssue
 from citydw.parsing.values import cell_text
 from citydw.registry import DatasetSpec
-
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-"""Largest total size of an .xlsx's unpacked parts; a monthly report is a few MB."""
 
 MAX_RATIO = 1000
 """Largest compression ratio of a part over 1 MiB: sheet XML packs 10–100×, a bomb 1000×."""
@@ -47,12 +48,17 @@ def is_workbook(data: bytes) -> bool:
     return data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC)
 
 
-def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
+def read_xlsx(
+    data: bytes, file_name: str, spec: DatasetSpec, city: City, limits: ReadLimits = DEFAULT_LIMITS
+) -> ParsedDelivery:
     """Read a department's workbook into canonical rows (see :class:`ParsedDelivery`)."""
     if not data:
         raise DeliveryUnreadable(f"{file_name}：文件为空（0字节）。请重新导出后报送。")
+    scans: dict[str, workbook_scan.SheetScan] = {}
     if data.startswith(ZIP_MAGIC):
-        check_zip(data, file_name)
+        check_zip(data, file_name, limits)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            scans = workbook_scan.scan_workbook(archive, file_name, limits)
     elif not data.startswith(OLE_MAGIC):
         raise DeliveryUnreadable(
             f"{file_name}：不是有效的Excel文件（{_looks_like(data)}）。请在Excel中填写模板，另存为.xlsx后报送。"
@@ -72,7 +78,10 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
             if data.startswith(ZIP_MAGIC):
                 _show_percent_cells(rows, cells, layout, spec, data, name)
             body = grid.grid_from_rows(rows[layout.data_start :], layout.data_start + 1, layout.width)
-            return grid.deliver(body, layout, spec, city, file_name, sheet=name)
+            parsed = grid.deliver(body, layout, spec, city, file_name, sheet=name)
+            if name in scans:
+                _add_cell_issues(parsed, scans[name], layout)
+            return parsed
     if not searched:
         raise DeliveryUnreadable(f"{file_name}：工作簿中没有数据（所有工作表都是空的）。请填写模板后重新报送。")
     raise grid.no_header(file_name, spec, f"（已查找工作表：{'、'.join(searched)}）")
@@ -81,14 +90,16 @@ def read_xlsx(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
 # --- the container --------------------------------------------------------------
 
 
-def check_zip(data: bytes, file_name: str) -> None:
-    """Reject a truncated or corrupt .xlsx, a zip that is not a workbook, and a zip bomb.
+def check_zip(data: bytes, file_name: str, limits: ReadLimits = DEFAULT_LIMITS) -> None:
+    """Reject a truncated or corrupt .xlsx, a zip that is not a workbook, a zip bomb, and XML
+    parts declaring entities (the "billion laughs" in styles.xml).
 
     The declared sizes are checked first (cheap, and enough for an honest
     bomb); then every part is inflated in chunks and counted, which also
     verifies the CRCs, so a header that lies about its size or a damaged
     part is caught here rather than inside the Excel parser.
     """
+    max_unpacked = limits.max_unpacked_bytes
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -101,8 +112,8 @@ def check_zip(data: bytes, file_name: str) -> None:
             for part in parts
             if part.file_size > _MIB and part.file_size > MAX_RATIO * max(part.compress_size, 1)
         ]
-        if declared > MAX_UNPACKED_BYTES or packed_too_hard:
-            raise _bomb(file_name)
+        if declared > max_unpacked or packed_too_hard:
+            raise _bomb(file_name, max_unpacked)
         names = {part.filename for part in parts}
         if not any(name.startswith("xl/") for name in names) and "content.xml" not in names:
             raise DeliveryUnreadable(
@@ -111,11 +122,15 @@ def check_zip(data: bytes, file_name: str) -> None:
         unpacked = 0
         try:
             for part in parts:
+                tail = b""  # the end of the previous chunk, so a declaration split between two is seen
                 with archive.open(part) as stream:
                     while chunk := stream.read(_CHUNK):
                         unpacked += len(chunk)
-                        if unpacked > MAX_UNPACKED_BYTES:
-                            raise _bomb(file_name)
+                        if unpacked > max_unpacked:
+                            raise _bomb(file_name, max_unpacked)
+                        if workbook_scan.declares_entities(tail + chunk):
+                            raise workbook_scan.entity_rejection(file_name, part.filename)
+                        tail = chunk[-16:]
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
             raise _damaged(file_name) from None
 
@@ -126,9 +141,9 @@ def _damaged(file_name: str) -> DeliveryUnreadable:
     )
 
 
-def _bomb(file_name: str) -> DeliveryUnreadable:
+def _bomb(file_name: str, max_unpacked: int) -> DeliveryUnreadable:
     return DeliveryUnreadable(
-        f"{file_name}：文件解压后超过{MAX_UNPACKED_BYTES // _MIB} MB或压缩比异常（疑似压缩炸弹），已拒收。"
+        f"{file_name}：文件解压后超过{max_unpacked // _MIB} MB或压缩比异常（疑似压缩炸弹），已拒收。"
         "月报只应有几百行；请删除多余的工作表和空白行列后重新报送。"
     )
 
@@ -173,6 +188,31 @@ def _sheet_cells(workbook: CalamineWorkbook, name: str, file_name: str) -> list[
         raise DeliveryUnreadable(
             f"{file_name}：工作表“{name}”已损坏，无法读取（{type(error).__name__}）。请重新导出并报送。"
         ) from error
+
+
+# --- cells calamine reads as empty: error values, formulas never calculated ---------------------
+
+
+def _add_cell_issues(parsed: ParsedDelivery, scan: workbook_scan.SheetScan, layout: grid.Layout) -> None:
+    """A row problem for each error cell and uncalculated formula in a template column of a data row."""
+    fields = {column + 1: name for name, column in layout.columns.items()}  # 1-based, as the scan counts
+    rows = set(parsed.frame[SOURCE_ROW].tolist())
+    found = []
+    for cells, rule_id in ((scan.errors, "parse.cell_error"), (scan.uncached, "parse.formula_uncached")):
+        for (row, column), written in cells.items():
+            if row not in rows or column not in fields:
+                continue
+            cell = workbook_scan.cell_name(row, column)
+            if rule_id == "parse.cell_error":
+                message = f"单元格{cell}是公式错误{written}，请改正公式或直接填写数值"
+            else:
+                message = f"单元格{cell}的公式没有计算结果，请在Excel中打开后保存再报送"
+            field = fields[column]
+            found.append(ParseIssue(row, field, layout.headers[field], written, rule_id, message))
+    if found:
+        order = {name: position for position, name in enumerate(layout.columns)}
+        parsed.issues.extend(found)
+        parsed.issues.sort(key=lambda issue: (issue.source_row, order.get(issue.field, 0)))
 
 
 # --- cells formatted as a percentage -------------------------------------------------

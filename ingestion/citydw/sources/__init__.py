@@ -19,6 +19,7 @@ class Candidate:
     source_uri: str
     received_at: datetime
     read: Callable[[], bytes]
+    size: int | None = None  # bytes, when the source knows it before reading: checked against the limit
 
 
 class SourceError(Exception):
