@@ -141,12 +141,20 @@ def ingest(
     month: Month,
     dataset: Annotated[list[str] | None, typer.Option(help="DEPT.DATASET; repeat for several; default all.")] = None,
     file: Annotated[str | None, typer.Option(help="Take this file (path or URL) instead of fetching.")] = None,
+    confirm_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-shrink",
+            help="A person confirmed that the row count really fell (行数骤降): accept such a version, "
+            "also one already rejected for that alone.",
+        ),
+    ] = False,
 ) -> None:
     """Fetch (or take the given file), archive, parse, validate and load; one line per dataset."""
     from citydw.orchestration import ingest_month
 
     try:
-        results = ingest_month(month, datasets=dataset, file=file)
+        results = ingest_month(month, datasets=dataset, file=file, confirm_shrink=confirm_shrink)
     except (ValueError, KeyError) as error:
         _fail(str(error))
     for result in results:

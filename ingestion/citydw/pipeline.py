@@ -120,8 +120,14 @@ def ingest(
     month: date,
     context: Context,
     candidates: list[Candidate] | None = None,
+    *,
+    confirm_shrink: bool = False,
 ) -> IngestResult:
-    """Ingest every new version of ``spec``'s delivery for ``month``; report the last one handled."""
+    """Ingest every new version of ``spec``'s delivery for ``month``; report the last one handled.
+
+    ``confirm_shrink``: a person has confirmed that a collapsed row count is real, so such a
+    version is accepted — including one already rejected for it alone (``citydw ingest --confirm-shrink``).
+    """
     if candidates is None:
         try:
             candidates = fetch_candidates(spec, month, context)
@@ -139,13 +145,22 @@ def ingest(
         )
     if not candidates:
         return IngestResult(dataset=spec.id, report_month=month, status="missing")
-    results = [ingest_candidate(conn, spec, month, candidate, context) for candidate in candidates]
+    results = [
+        ingest_candidate(conn, spec, month, candidate, context, confirm_shrink=confirm_shrink)
+        for candidate in candidates
+    ]
     fresh = [r for r in results if r.status != "unchanged"]
     return fresh[-1] if fresh else results[-1]
 
 
 def ingest_candidate(
-    conn: psycopg.Connection, spec: DatasetSpec, month: date, candidate: Candidate, context: Context
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    candidate: Candidate,
+    context: Context,
+    *,
+    confirm_shrink: bool = False,
 ) -> IngestResult:
     limits = ReadLimits.from_settings(context.settings)
     if candidate.size is not None and candidate.size > limits.max_file_bytes:
@@ -169,7 +184,8 @@ def ingest_candidate(
         delivery_id=delivery.delivery_id,
         version=delivery.version,
     )
-    if delivery.status in deliveries.DECIDED:
+    reopened = confirm_shrink and _held_for_shrink(conn, delivery)
+    if delivery.status in deliveries.DECIDED and not reopened:
         result.reason = f"same bytes as version {delivery.version} ({delivery.status})"
         return result
 
@@ -179,7 +195,7 @@ def ingest_candidate(
         return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
     outcome = _validate(parsed, spec, month, context)
-    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
+    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context, shrink_confirmed=confirm_shrink)
     problems = _row_problems(parsed, outcome)
     quarantined_rows = {p.source_row for p in problems if p.source_row is not None}
     rows_received = len(parsed.frame)
@@ -230,6 +246,8 @@ def _with_dataset_rules(
     parsed: ParsedDelivery,
     outcome: ValidationOutcome,
     context: Context,
+    *,
+    shrink_confirmed: bool = False,
 ) -> ValidationOutcome:
     """The suite's results plus those of the dataset rules its ``meta.citydw_checks`` declares."""
     from citydw.quality.checks import check_delivery, suite_checks
@@ -238,7 +256,7 @@ def _with_dataset_rules(
     checks = suite_checks(read_suite_document(context.settings.expectations_path / spec.suite_file))
     if not checks:
         return outcome
-    extra = check_delivery(conn, spec, month, parsed, checks)
+    extra = check_delivery(conn, spec, month, parsed, checks, shrink_confirmed=shrink_confirmed)
     return ValidationOutcome(suite_name=outcome.suite_name, rules=(*outcome.rules, *extra))
 
 
@@ -301,6 +319,20 @@ def _records_by_row(parsed: ParsedDelivery, rows: set[int]) -> dict[int, dict]:
     return {int(record[SOURCE_ROW]): record for record in records}
 
 
+def _held_for_shrink(conn: psycopg.Connection, delivery: deliveries.Delivery) -> bool:
+    """Whether this version was rejected for its collapsed row count and nothing else."""
+    if delivery.status != "rejected":
+        return False
+    failed = conn.execute(
+        """
+        select array_agg(distinct rule_id) from meta.validation_results
+        where delivery_id = %s and severity = 'blocking' and not success
+        """,
+        (delivery.delivery_id,),
+    ).fetchone()
+    return bool(failed and failed[0] == ["citydw.row_count_collapse"])
+
+
 def _record_findings(
     conn: psycopg.Connection,
     delivery: deliveries.Delivery,
@@ -308,6 +340,9 @@ def _record_findings(
     problems: list[Problem],
     parsed: ParsedDelivery | None,
 ) -> None:
+    # A version decided again (a collapse confirmed with --confirm-shrink) keeps one set of findings.
+    conn.execute("delete from meta.validation_results where delivery_id = %s", (delivery.delivery_id,))
+    conn.execute("delete from meta.quarantine where delivery_id = %s", (delivery.delivery_id,))
     if outcome is not None:
         loading.write_rows(
             conn,

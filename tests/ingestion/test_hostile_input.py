@@ -235,3 +235,72 @@ def test_a_5_gb_sparse_workbook_is_refused_by_its_size_before_reading(db, tmp_pa
         "select outcome from meta.fetch_attempts where dataset = %s and detail like %s",
         (DRC, "%CITYDW_MAX_FILE_BYTES%"),
     ).fetchall() == [("error",)]
+
+
+# --- CSV structure and collapsing row counts (11.5, 18.6) ---------------------------------------
+
+
+@pytest.fixture
+def bonds_month(db, tmp_path):
+    """July's bond report, 58 rows, accepted: the month a broken correction must not replace."""
+    path = tmp_path / "bonds-v1.csv"
+    path.write_text(BOND_HEADER + "".join(bond_line(n) for n in range(1, 59)), encoding="utf-8")
+    assert ingest_dataset(BONDS, "2022-07", file=str(path)).rows_loaded == 58
+    return db.execute("select * from raw.finance__bond_allocations order by source_row").fetchall()
+
+
+def test_an_unterminated_quote_rejects_the_csv_and_the_month_keeps_its_rows(db, tmp_path, bonds_month):
+    lines = [bond_line(n) for n in range(1, 59)]
+    lines[1] = '"' + lines[1]  # file line 3 opens a quote that never closes
+    path = tmp_path / "bonds-v2.csv"
+    path.write_text(BOND_HEADER + "".join(lines), encoding="utf-8")
+
+    result = ingest_dataset(BONDS, "2022-07", file=str(path))
+
+    assert result.status == "rejected"
+    assert [(v, s) for v, s, _ in deliveries(db, BONDS)] == [(1, "accepted"), (2, "rejected")]
+    assert "第3行的引号" in deliveries(db, BONDS)[1][2]
+    assert db.execute("select * from raw.finance__bond_allocations order by source_row").fetchall() == bonds_month
+
+
+def test_a_row_with_more_fields_than_the_header_rejects_the_csv_naming_it(db, tmp_path, bonds_month):
+    lines = [bond_line(n) for n in range(1, 59)]
+    lines[9] = lines[9].replace("扬州市第10号道路改造工程", "扬州市第10号道路改造工程,二期")  # an unquoted comma
+    path = tmp_path / "bonds-v2.csv"
+    path.write_text(BOND_HEADER + "".join(lines), encoding="utf-8")
+
+    result = ingest_dataset(BONDS, "2022-07", file=str(path))
+
+    assert result.status == "rejected" and "第11行有14个字段，表头有13个" in result.reason
+    assert db.execute("select * from raw.finance__bond_allocations order by source_row").fetchall() == bonds_month
+
+
+def test_a_correction_that_collapses_the_month_is_held_and_can_be_confirmed(db, tmp_path, bonds_month):
+    path = tmp_path / "bonds-v2.csv"
+    path.write_text(BOND_HEADER + bond_line(1), encoding="utf-8")
+
+    held = ingest_dataset(BONDS, "2022-07", file=str(path))
+
+    assert held.status == "rejected" and "行数骤降" in held.reason and "本版1行，本月已入库的版本58行" in held.reason
+    assert db.execute("select * from raw.finance__bond_allocations order by source_row").fetchall() == bonds_month
+
+    confirmed = ingest_dataset(BONDS, "2022-07", file=str(path), confirm_shrink=True)
+
+    assert confirmed.status == "accepted"
+    assert [(v, s) for v, s, _ in deliveries(db, BONDS)] == [(1, "superseded"), (2, "accepted")]
+    assert db.execute("select count(*) from raw.finance__bond_allocations").fetchone() == (1,)
+
+
+def test_a_csv_with_a_10_mb_cell_is_accepted(db, tmp_path):
+    path = tmp_path / "bonds.csv"
+    long_name = "扬州市第1号道路改造工程" + "（说明）" * 2_500_000
+    path.write_text(
+        BOND_HEADER + bond_line(1).replace("扬州市第1号道路改造工程", long_name) + bond_line(2), encoding="utf-8"
+    )
+
+    result = ingest_dataset(BONDS, "2022-07", file=str(path))
+
+    assert result.status == "accepted" and result.rows_loaded == 2
+    assert db.execute("select max(length(project_name)) from raw.finance__bond_allocations").fetchone() == (
+        len(long_name),
+    )

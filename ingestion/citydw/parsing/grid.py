@@ -357,6 +357,9 @@ class Grid:
 
     columns: list[pa.Array | pa.ChunkedArray]
     source_rows: np.ndarray
+    # CSV records whose field count differs from the header's: (row number, field count, cells),
+    # checked by citydw.parsing.csv.check_ragged_rows.
+    odd_rows: list[tuple[int, int, list[str]]] = field(default_factory=list)
 
 
 def grid_from_rows(rows: Sequence[Sequence[str]], first_row_number: int, width: int) -> Grid:
