@@ -304,3 +304,24 @@ def test_a_csv_with_a_10_mb_cell_is_accepted(db, tmp_path):
     assert db.execute("select max(length(project_name)) from raw.finance__bond_allocations").fetchone() == (
         len(long_name),
     )
+
+
+# --- values shown to departments (11.3) ---------------------------------------------------------
+
+
+def test_a_warning_on_two_columns_shows_their_values_as_written(db, tmp_path):
+    path = tmp_path / "drc.xlsx"
+    rows = [drc_project(1, **{"总投资（万元）": -0.0, "累计完成投资（万元）": 2183.47}), drc_project(2)]
+    path.write_bytes(drc_workbook(rows, JULY))
+
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    warning = next(p for p in result.problems if p.rule_id.startswith("expect_column_pair_values_a_to_be_greater"))
+    assert warning.value == "0 / 2,183.47"
+    assert "值“0 / 2,183.47”" in warning.describe()
+    samples = db.execute("select unexpected_sample from meta.validation_results where not success").fetchall()
+    assert ["0 / 2,183.47"] in [sample for (sample,) in samples]
+    shown = " ".join(str(s) for (s,) in samples) + " ".join(
+        str(v) for (v,) in db.execute("select value from meta.quarantine").fetchall()
+    )
+    assert "np." not in shown and "(" not in shown

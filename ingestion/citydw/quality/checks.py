@@ -37,6 +37,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from citydw.display import for_people, number
 from citydw.months import previous_month
 from citydw.parsing.model import SOURCE_ROW, ParsedDelivery
 from citydw.registry import DatasetSpec
@@ -344,7 +345,7 @@ def _known_in_dataset(inputs: _Inputs) -> list[RuleResult]:
         values = frame[column].astype("string").str.strip()
         unknown = values.notna() & ~values.isin(known)
         failures = [
-            RowFailure(source_row=int(row), column=column, value=str(value))
+            RowFailure(source_row=int(row), column=column, value=for_people(value))
             for row, value in zip(frame.loc[unknown, SOURCE_ROW], values[unknown], strict=True)
         ]
     return [
@@ -616,6 +617,5 @@ def _total_tolerance(inputs: _Inputs, column: str, rows: int) -> float:
 
 
 def _num(value: float) -> str:
-    """A number as a clerk writes it: no exponent, no trailing zeros."""
-    text = f"{value:,.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """A number as a clerk writes it (citydw.display): no exponent, no trailing zeros, never "-0"."""
+    return number(value)
