@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -359,12 +360,16 @@ def _get(
     """
     deadline, max_bytes = limits
     started = time.monotonic()
-    try:
-        # The headers are read within the read timeout, cut to the deadline; the body by _receive.
+
+    def request() -> requests.Response:
         per_read = (timeout[0], min(timeout[1], deadline))
         response = session.get(url, headers=headers, timeout=per_read, allow_redirects=True, stream=True)
         with response:
             _receive(response, url, started + deadline, max_bytes)
+        return response
+
+    try:
+        response = _in_time(request, deadline)
     except _OverDeadline:
         raise _Transient(f"接口在{deadline:g}秒内未传完应答（总时限），已中断") from None
     except requests.Timeout as error:
@@ -385,6 +390,32 @@ def _get(
 
 class _OverDeadline(Exception):
     pass
+
+
+def _in_time(request: Callable[[], requests.Response], seconds: float) -> requests.Response:
+    """``request()``, or :class:`_OverDeadline` after ``seconds``.
+
+    Per-read timeouts cannot stop a server that sends its status line and
+    headers a byte at a time, so the request runs in a daemon thread that is
+    abandoned at the deadline (it ends when the server gives up; it never
+    keeps the process alive). Inside, the body is also cut at the deadline.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["response"] = request()
+        except BaseException as error:  # handed to the caller's thread, which decides
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="citydw-api-request", daemon=True)
+    worker.start()
+    worker.join(seconds + 1)  # _receive stops on its own at the deadline; the second is its slack
+    if worker.is_alive():
+        raise _OverDeadline
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
 
 
 def _receive(response: requests.Response, url: str, deadline: float, max_bytes: int) -> None:

@@ -465,10 +465,11 @@ def test_a_page_nested_200000_deep_is_handed_on_as_it_came(httpserver: HTTPServe
 
 
 class DrippingServer:
-    """A server on 127.0.0.1 that sends its headers, then one byte of body every ``interval`` seconds."""
+    """A server on 127.0.0.1 that sends its headers, then one byte of body every ``interval`` seconds
+    (``whole``: its status line and headers too)."""
 
-    def __init__(self, interval: float, length: int = 1000):
-        self.interval, self.length = interval, length
+    def __init__(self, interval: float, length: int = 1000, *, whole: bool = False):
+        self.interval, self.length, self.whole = interval, length, whole
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -488,12 +489,14 @@ class DrippingServer:
             with connection:
                 connection.recv(65536)
                 head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {self.length}\r\n\r\n"
-                connection.sendall(head.encode())
-                for _ in range(self.length):
+                if not self.whole:
+                    connection.sendall(head.encode())
+                answer = (head.encode() if self.whole else b"") + b" " * self.length
+                for byte in answer:
                     if self.stopped.wait(self.interval):
                         return
                     try:
-                        connection.sendall(b" ")
+                        connection.sendall(bytes([byte]))
                     except OSError:
                         break
 
@@ -503,8 +506,9 @@ class DrippingServer:
         self.listener.close()
 
 
-def test_a_server_that_drips_its_answer_is_cut_off_at_the_deadline() -> None:
-    server = DrippingServer(interval=0.2)  # every read succeeds well within the 2 s read timeout
+@pytest.mark.parametrize("whole", [False, True], ids=["body", "status-line-and-headers"])
+def test_a_server_that_drips_its_answer_is_cut_off_at_the_deadline(whole: bool) -> None:
+    server = DrippingServer(interval=0.2, whole=whole)  # every read succeeds well within the 2 s read timeout
     try:
         started = time.monotonic()
         with pytest.raises(SourceError, match="总时限"):
