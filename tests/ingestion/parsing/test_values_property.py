@@ -128,3 +128,76 @@ def test_any_cell_object_becomes_a_value_or_quarantines_its_row(field_type, cell
             assert pd.isna(value)
         elif pd.isna(value):
             assert _no_value(values.cell_text(cell)), f"{cell!r} became NULL without a reason"
+
+
+# --- the same promise through a real workbook (issue 18.3) --------------------------------------
+
+# Template columns the workbook property fills, by type: their 0-based column in builders.DRC_HEADERS.
+WORKBOOK_FIELDS = {"project_name": 1, "total_investment": 6, "planned_start_date": 10, "is_bond_funded": 16}
+
+excel_cell = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=True, allow_infinity=True),  # NaN and ±inf are written as #NUM! / #DIV/0! cells
+    st.sampled_from([1e308, -1e308, 44635.0, 0.852, -0.0]),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.text(max_size=20).filter(lambda text: not text.startswith(("=", "{"))),
+    st.tuples(st.just("formula"), st.sampled_from(["#DIV/0!", "#N/A", "#VALUE!", "#REF!", 5, "文字", ""])),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(st.fixed_dictionaries({name: excel_cell for name in WORKBOOK_FIELDS}), min_size=1, max_size=5))
+def test_any_excel_cell_becomes_a_value_or_quarantines_its_row(drc, cells):
+    """Through calamine: error cells and formulas are row problems naming the cell, never a silent NULL."""
+    from citydw.parsing.xlsx import read_xlsx
+
+    data, written = _workbook(cells)
+    parsed = read_xlsx(data, "property.xlsx", drc, CITY)
+
+    flagged = {(issue.source_row, issue.field) for issue in parsed.issues}
+    assert parsed.frame[SOURCE_ROW].tolist() == list(range(4, 4 + len(cells)))
+    for (row, field), cell in written.items():
+        value = parsed.frame.loc[parsed.frame[SOURCE_ROW] == row, field].iloc[0]
+        if isinstance(cell, tuple):  # an error value, or a formula's result
+            if isinstance(cell[1], str) and cell[1].startswith("#"):
+                assert (row, field) in flagged, f"{cell!r} in row {row} became {value!r} without a problem"
+        elif (row, field) not in flagged and pd.isna(value) and cell is not None:
+            text = values.cell_text(cell)
+            assert _no_value(text), f"{cell!r} in row {row} became NULL without a reason"
+
+
+def _workbook(rows: list[dict]) -> tuple[bytes, dict[tuple[int, str], object]]:
+    """A DRC report whose WORKBOOK_FIELDS cells hold ``rows``; (row, field) → what was written."""
+    import io
+
+    import xlsxwriter
+    from builders import DRC_HEADERS, drc_project
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "nan_inf_to_errors": True})
+    sheet = book.add_worksheet("Sheet1")
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write(0, 0, "扬州市2022年1-7月重大项目推进情况调度表")
+    sheet.write(1, 0, "单位：万元")
+    sheet.write_row(2, 0, [header.format(ytd="1-7月") for header in DRC_HEADERS])
+    written = {}
+    for offset, cells in enumerate(rows):
+        base = list(drc_project(offset + 1).values())
+        for column, value in enumerate(base):
+            if value is not None and column not in WORKBOOK_FIELDS.values():
+                sheet.write(3 + offset, column, value)
+        for field, column in WORKBOOK_FIELDS.items():
+            cell = cells[field]
+            written[(4 + offset, field)] = cell
+            if isinstance(cell, tuple):
+                sheet.write_formula(3 + offset, column, "=1/0", None, cell[1])
+            elif isinstance(cell, dt.datetime):
+                sheet.write_datetime(3 + offset, column, cell, dates)
+            elif isinstance(cell, str):
+                sheet.write_string(3 + offset, column, cell) if cell else None
+            elif cell is not None:
+                sheet.write(3 + offset, column, cell)
+    book.close()
+    return buffer.getvalue(), written
