@@ -86,3 +86,30 @@ def with_entity_bomb(workbook: bytes) -> bytes:
         return declaration + b"?>" + doctype + rest
 
     return patch_part(workbook, "xl/styles.xml", change)
+
+
+def far_ods(rows_between: int, columns_before: int) -> bytes:
+    """An OpenDocument sheet: "x" in A1, then ``rows_between`` empty rows, then "y" after ``columns_before``
+    empty cells — a few hundred bytes that the Excel library expands into a dense grid."""
+    content = f"""<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" \
+xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" \
+xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">
+<office:body><office:spreadsheet><table:table table:name="Sheet1">
+<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>
+<table:table-row table:number-rows-repeated="{rows_between}"><table:table-cell/></table:table-row>
+<table:table-row><table:table-cell table:number-columns-repeated="{columns_before}"/>\
+<table:table-cell office:value-type="string"><text:p>y</text:p></table:table-cell></table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>"""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>',
+        )
+    return buffer.getvalue()

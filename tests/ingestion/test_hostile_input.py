@@ -19,7 +19,7 @@ from datetime import date
 
 import pytest
 from builders import drc_project, drc_workbook
-from hostile import deep_json, transport_record, with_cell, with_entity_bomb, with_far_cell
+from hostile import deep_json, far_ods, transport_record, with_cell, with_entity_bomb, with_far_cell
 
 from citydw.orchestration import ingest_dataset
 from citydw.pipeline import Context, ingest
@@ -195,6 +195,17 @@ def test_a_31_kb_workbook_with_a_cell_at_xfd1048576_is_rejected_in_seconds(db, t
     [(version, status, reason)] = deliveries(db, DRC)
     assert (version, status) == (1, "rejected")
     assert "XFD1048576" in reason and "CITYDW_XLSX_MAX_CELLS" in reason
+
+
+def test_an_opendocument_sheet_expanding_to_5_million_cells_is_rejected_in_seconds(db, tmp_path):
+    path = tmp_path / "drc.xlsx"
+    path.write_bytes(far_ods(rows_between=1_048_570, columns_before=4))  # took 14 s to read, then failed
+
+    started = time.monotonic()
+    result = ingest_dataset(DRC, "2022-07", file=str(path))
+
+    assert time.monotonic() - started < 5
+    assert result.status == "rejected" and "CITYDW_XLSX_MAX_CELLS" in result.reason
 
 
 def test_entity_expansion_in_styles_xml_is_rejected(db, tmp_path):

@@ -127,6 +127,57 @@ def _scan_sheet(
     return scan
 
 
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+def scan_ods(archive: zipfile.ZipFile, file_name: str, limits: ReadLimits) -> None:
+    """Reject an OpenDocument sheet (.ods, WPS/LibreOffice) whose filled cells reach past ``limits.max_cells``.
+
+    OpenDocument places cells by counting, with ``number-rows-repeated`` and
+    ``number-columns-repeated`` standing for runs of identical rows and cells;
+    the Excel library expands those runs, so they are counted here the same
+    way, up to the last filled cell of each table.
+    """
+    repeated_rows, repeated_columns = (
+        f"{{{_ODS_TABLE}}}number-rows-repeated",
+        f"{{{_ODS_TABLE}}}number-columns-repeated",
+    )
+    value_type = f"{{{_ODS_OFFICE}}}value-type"
+    scan = SheetScan("")
+    row = column = 0
+    try:
+        with archive.open("content.xml") as stream:
+            for event, element in ET.iterparse(stream, events=("start", "end")):
+                tag = _local(element.tag)
+                if event == "start":
+                    if tag == "table":
+                        scan = SheetScan(element.get(f"{{{_ODS_TABLE}}}name", ""))
+                        row = 0
+                    elif tag == "table-row":
+                        column = 0
+                    continue
+                if tag in ("table-cell", "covered-table-cell"):
+                    count = _count(element.get(repeated_columns))
+                    if element.get(value_type) or len(element):
+                        scan.last_row, scan.last_column = (
+                            max(scan.last_row, row + 1),
+                            max(scan.last_column, column + count),
+                        )
+                        if scan.last_row * scan.last_column > limits.max_cells:
+                            raise _too_many_cells(file_name, scan, scan.last_row, column + count, limits)
+                    column += count
+                elif tag == "table-row":
+                    row += _count(element.get(repeated_rows))
+                    element.clear()
+    except (KeyError, ET.ParseError):
+        return  # not readable as OpenDocument: the Excel library says so when it opens the file
+
+
+def _count(repeated: str | None) -> int:
+    return int(repeated) if repeated and repeated.isdigit() else 1
+
+
 def _position(ref: str | None, row: int, column: int) -> tuple[int, int]:
     """(row, column) of a cell: its ``r`` reference, or the next column of the current row."""
     found = _REF.match(ref or "")

@@ -59,6 +59,8 @@ def read_xlsx(
         check_zip(data, file_name, limits)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             scans = workbook_scan.scan_workbook(archive, file_name, limits)
+            if not scans and "content.xml" in archive.namelist():
+                workbook_scan.scan_ods(archive, file_name, limits)
     elif not data.startswith(OLE_MAGIC):
         raise DeliveryUnreadable(
             f"{file_name}：不是有效的Excel文件（{_looks_like(data)}）。请在Excel中填写模板，另存为.xlsx后报送。"
