@@ -69,7 +69,7 @@ def read_xlsx(
     with workbook:
         searched: list[str] = []
         for name in _sheet_order(workbook):
-            cells = _sheet_cells(workbook, name, file_name)
+            cells = _sheet_cells(workbook, name, file_name, limits)
             if not any(any(cell != "" for cell in row) for row in cells[: grid.HEAD_ROWS]):
                 continue
             searched.append(name)
@@ -182,14 +182,37 @@ def _sheet_order(workbook: CalamineWorkbook) -> Iterator[str]:
     yield from (meta.name for meta in sheets if meta.visible != SheetVisibleEnum.Visible)
 
 
-def _sheet_cells(workbook: CalamineWorkbook, name: str, file_name: str) -> list[list[Cell]]:
-    """The sheet's cells from A1 (row i is Excel row i + 1), as calamine types them."""
+def _sheet_cells(
+    workbook: CalamineWorkbook, name: str, file_name: str, limits: ReadLimits = DEFAULT_LIMITS
+) -> list[list[Cell]]:
+    """The sheet's cells from A1 (row i is Excel row i + 1), as calamine types them.
+
+    A legacy .xls cannot be scanned before calamine reads it (its sheets are
+    binary), but its grid is at most 65,536 × 256; the cell limit is checked
+    on calamine's grid before its cells become Python objects.
+    """
     try:
-        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_name(name)
+        area = (
+            (sheet.start[0] if sheet.start else 0) + sheet.height,
+            (sheet.start[1] if sheet.start else 0) + sheet.width,
+        )
+        if area[0] * area[1] > limits.max_cells:
+            raise _sheet_too_large(file_name, name, area, limits)
+        return sheet.to_python(skip_empty_area=False)
+    except DeliveryUnreadable:
+        raise
     except Exception as error:
         raise DeliveryUnreadable(
             f"{file_name}：工作表“{name}”已损坏，无法读取（{type(error).__name__}）。请重新导出并报送。"
         ) from error
+
+
+def _sheet_too_large(file_name: str, name: str, area: tuple[int, int], limits: ReadLimits) -> DeliveryUnreadable:
+    return DeliveryUnreadable(
+        f"{file_name}：工作表“{name}”的数据范围达到{area[0]:,}行×{area[1]:,}列，超过上限{limits.max_cells:,}个单元格"
+        "（CITYDW_XLSX_MAX_CELLS），未读取，已拒收。请删除表格以外的行和列（选中后“删除”，不是“清除内容”）后重新报送。"
+    )
 
 
 # --- cells calamine reads as empty: error values, formulas never calculated ---------------------
