@@ -336,3 +336,19 @@ def test_a_warning_on_two_columns_shows_their_values_as_written(db, tmp_path):
         str(v) for (v,) in db.execute("select value from meta.quarantine").fetchall()
     )
     assert "np." not in shown and "(" not in shown
+
+
+def test_a_json_integer_of_5000_digits_quarantines_its_record(db, tmp_path):
+    """Python refuses to convert an integer of 4,300 digits or more: a ValueError that failed the file."""
+    body = "[{}, {}]".format(
+        json.dumps(transport_record(1)).replace('"ztz": 1001.5', '"ztz": ' + "9" * 5000),
+        json.dumps(transport_record(2)),
+    )
+    path = tmp_path / "transport.json"
+    path.write_text(body, encoding="utf-8")
+
+    result = ingest_dataset(TRANSPORT, "2022-07", file=str(path))
+
+    assert result.status == "accepted" and result.rows_loaded == 1
+    [(row, column, value, rule_id, _)] = quarantine(db, TRANSPORT)
+    assert (row, column, rule_id, len(value)) == (1, "total_investment", "parse.range", 5000)

@@ -58,7 +58,7 @@ def read_records(
 def read_json(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> ParsedDelivery:
     """Records from a saved API response: a JSON list of records, or a page ``{"items": [...]}``."""
     try:
-        document = json.loads(data)
+        document = json.loads(data, parse_int=whole_number)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DeliveryUnreadable(f"{file_name}：不是有效的JSON（{error}）。") from error
     except RecursionError:
@@ -68,6 +68,12 @@ def read_json(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
     if not isinstance(document, list):
         raise DeliveryUnreadable(f"{file_name}：JSON应为记录列表，或带“items”列表的分页结果。")
     return read_records(document, spec, city, file_name)
+
+
+def whole_number(text: str) -> int | str:
+    """A JSON integer; one too long for Python to convert (4,300 digits and more) stays its digits,
+    so its number column flags it as out of range instead of the whole file failing."""
+    return int(text) if len(text) < 4000 else text
 
 
 MAX_DEPTH = 32

@@ -39,7 +39,7 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
-from citydw.parsing.records import MAX_DEPTH, nesting_exceeds
+from citydw.parsing.records import MAX_DEPTH, nesting_exceeds, whole_number
 from citydw.registry import DatasetSpec
 from citydw.settings import Settings
 from citydw.sources import Candidate, SourceError
@@ -485,7 +485,7 @@ def _page(spec: DatasetSpec, url: str, number: int, response: requests.Response)
     try:
         # NaN and Infinity are not JSON, but a department's server may send them: they pass,
         # and the reader quarantines the record that holds one (a row problem, not a lost feed).
-        document = json.loads(text)
+        document = json.loads(text, parse_int=whole_number)
     except ValueError as error:
         raise SourceError(f"{spec.id}: {url} answered invalid JSON ({error}): {_snippet(text)}") from None
     except RecursionError:
