@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 # Statuses a later attempt may cure: rate limiting and the server's own trouble.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 SNIPPET_CHARS = 200
+MAX_PAGES = 10_000
+"""Most pages one delivery may announce: a month is thousands of records, never millions of pages."""
 _CHUNK = 64 * 1024
 _MIB = 1024 * 1024
 
@@ -249,6 +251,11 @@ def _fetch_pages(spec: DatasetSpec, month: date, url: str, fetch_page: PageFetch
             log.info("%s %s: the API has no data for the month", spec.id, month_token(spec, month))
             return None
         pages = math.ceil(total / page_size)
+        if pages > MAX_PAGES:
+            raise AnswerTooLarge(
+                f"{spec.id}: {_redacted(url)} 声称有{total:,}条记录、{pages:,}页，超过上限{MAX_PAGES:,}页，未继续读取。"
+                "一个月的数据只应有几千条；请联系接口提供方核对total和page_size。"
+            )
         items = _checked_items(spec, url, first, 1, pages, total, page_size)
         published = [first[LAST_MODIFIED]]
         for number in range(2, pages + 1):

@@ -535,3 +535,12 @@ def test_an_answer_declaring_a_length_over_the_cap_is_refused_before_reading(htt
 
     with pytest.raises(SourceError, match="超过1 MB"):
         fetch(httpserver.url_for("/transport"), max_bytes=1024 * 1024)
+
+
+def test_a_feed_announcing_a_billion_pages_is_refused_after_the_first(httpserver: HTTPServer) -> None:
+    expect_page(httpserver, 1).respond_with_json(envelope(1, transport_records(1), total=10**9, page_size=1))
+
+    with pytest.raises(SourceError, match="超过上限10,000页") as raised:
+        fetch(httpserver.url_for("/transport"))
+    assert not raised.value.retryable
+    assert len(httpserver.log) == 1
