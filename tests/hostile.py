@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import re
+import socket
+import threading
 import zipfile
 from collections.abc import Callable
 
@@ -113,3 +115,45 @@ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"
             '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>',
         )
     return buffer.getvalue()
+
+
+class DrippingServer:
+    """A server on 127.0.0.1 that sends its headers, then one byte of body every ``interval`` seconds
+    (``whole``: its status line and headers too)."""
+
+    def __init__(self, interval: float, length: int = 1000, *, whole: bool = False):
+        self.interval, self.length, self.whole = interval, length, whole
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/transport"
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {self.length}\r\n\r\n"
+                if not self.whole:
+                    connection.sendall(head.encode())
+                answer = (head.encode() if self.whole else b"") + b" " * self.length
+                for byte in answer:
+                    if self.stopped.wait(self.interval):
+                        return
+                    try:
+                        connection.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        self.listener.close()

@@ -19,10 +19,12 @@ from datetime import date
 
 import pytest
 from builders import drc_project, drc_workbook
-from hostile import deep_json, far_ods, transport_record, with_cell, with_entity_bomb, with_far_cell
+from hostile import DrippingServer, deep_json, far_ods, transport_record, with_cell, with_entity_bomb, with_far_cell
+from werkzeug import Response
 
 from citydw.orchestration import ingest_dataset
 from citydw.pipeline import Context, ingest
+from citydw.settings import Settings
 from citydw.sources.api import fetch_delivery
 from citydw.warehouse.connect import connect
 
@@ -352,3 +354,52 @@ def test_a_json_integer_of_5000_digits_quarantines_its_record(db, tmp_path):
     assert result.status == "accepted" and result.rows_loaded == 1
     [(row, column, value, rule_id, _)] = quarantine(db, TRANSPORT)
     assert (row, column, rule_id, len(value)) == (1, "total_investment", "parse.range", 5000)
+
+
+# --- department APIs that never finish, or never stop (18.4) -----------------------------------
+
+
+def _api_context(monkeypatch, url: str, **settings: str) -> Context:
+    monkeypatch.setenv("CITYDW_API_TRANSPORT_URL", url)
+    monkeypatch.setenv("CITYDW_API_TRANSPORT_TOKEN", "token")
+    for name, value in settings.items():
+        monkeypatch.setenv(f"CITYDW_{name.upper()}", value)
+    return Context.load(Settings())
+
+
+def test_an_api_dripping_a_byte_at_a_time_is_recorded_as_a_failed_fetch_on_time(db, monkeypatch):
+    server = DrippingServer(interval=0.2, whole=True)
+    try:
+        context = _api_context(
+            monkeypatch, server.url, api_request_deadline="1.5", api_read_timeout="2", api_retries="0"
+        )
+        started = time.monotonic()
+        with connect(autocommit=True) as conn:
+            result = ingest(conn, context.registry.dataset(TRANSPORT), JULY, context)
+        assert time.monotonic() - started < 5
+    finally:
+        server.stop()
+
+    assert result.status == "error" and "总时限" in result.reason
+    assert deliveries(db, TRANSPORT) == []
+    [(outcome, detail)] = db.execute(
+        "select outcome, detail from meta.fetch_attempts where dataset = %s", (TRANSPORT,)
+    ).fetchall()
+    assert outcome == "error" and "总时限" in detail
+
+
+def test_an_api_answer_over_the_size_cap_is_refused_while_streaming(db, monkeypatch, httpserver):
+    def endless():
+        while True:  # an answer that never ends: only the cap stops it
+            yield b" " * 65536
+
+    httpserver.expect_request("/transport/projects").respond_with_response(
+        Response(endless(), content_type="application/json")
+    )
+    context = _api_context(monkeypatch, httpserver.url_for("/transport"), api_max_bytes=str(2 * 1024 * 1024))
+
+    with connect(autocommit=True) as conn:
+        result = ingest(conn, context.registry.dataset(TRANSPORT), JULY, context)
+
+    assert result.status == "error" and "超过2 MB" in result.reason and not result.retryable
+    assert deliveries(db, TRANSPORT) == []

@@ -8,14 +8,13 @@ import hashlib
 import json
 import math
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hostile import DrippingServer
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -462,48 +461,6 @@ def test_a_page_nested_200000_deep_is_handed_on_as_it_came(httpserver: HTTPServe
     candidate = fetch(httpserver.url_for("/transport"))
 
     assert candidate.read() == body
-
-
-class DrippingServer:
-    """A server on 127.0.0.1 that sends its headers, then one byte of body every ``interval`` seconds
-    (``whole``: its status line and headers too)."""
-
-    def __init__(self, interval: float, length: int = 1000, *, whole: bool = False):
-        self.interval, self.length, self.whole = interval, length, whole
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/transport"
-
-    def _serve(self) -> None:
-        self.listener.settimeout(0.2)
-        while not self.stopped.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            with connection:
-                connection.recv(65536)
-                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {self.length}\r\n\r\n"
-                if not self.whole:
-                    connection.sendall(head.encode())
-                answer = (head.encode() if self.whole else b"") + b" " * self.length
-                for byte in answer:
-                    if self.stopped.wait(self.interval):
-                        return
-                    try:
-                        connection.sendall(bytes([byte]))
-                    except OSError:
-                        break
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=5)
-        self.listener.close()
 
 
 @pytest.mark.parametrize("whole", [False, True], ids=["body", "status-line-and-headers"])
