@@ -246,10 +246,15 @@ def check_ragged_rows(body: grid.Grid, layout: grid.Layout, spec: DatasetSpec, f
     """Reject a table row with more or fewer fields than the header: its values would shift columns.
 
     Rows the reader set aside (:func:`read_body`) are fine when blank, when a
-    note ("填报单位：…") or when under the notes or total rows, where the table
-    has ended; only a row of the table itself is an error.
+    note ("填报单位：…"), when their extra fields are all empty (a trailing
+    delimiter), or when under the notes, where the table has ended; only a
+    row of the table itself is an error.
     """
-    suspicious = [row for row, count, cells in body.odd_rows if count != fields and not _outside_table(cells)]
+    suspicious = [
+        row
+        for row, count, cells in body.odd_rows
+        if count != fields and not _outside_table(cells) and not _only_blank_beyond(cells, fields)
+    ]
     if not suspicious:
         return
     keep, totals = grid.row_masks(body, layout, spec)
@@ -263,6 +268,11 @@ def check_ragged_rows(body: grid.Grid, layout: grid.Layout, spec: DatasetSpec, f
         f"{file_name}：{shown}{more}字段，表头有{fields}个，列会错位，无法判断各个值属于哪一列。"
         "请检查这些行是否多了或少了逗号（文字里的逗号须用引号括起来），或在Excel中重新另存为CSV后报送。"
     )
+
+
+def _only_blank_beyond(cells: list[str], fields: int) -> bool:
+    """A longer row whose extra fields are empty (a trailing delimiter): nothing shifts."""
+    return len(cells) > fields and not any(cell.strip() for cell in cells[fields:])
 
 
 def _outside_table(cells: list[str]) -> bool:

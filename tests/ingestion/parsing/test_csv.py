@@ -162,6 +162,12 @@ def test_table_rows_with_too_few_or_too_many_cells_reject_the_file_naming_them(
     assert "big.csv：第1001行有8个、第2001行有18个字段，表头有17个" in str(raised.value)
 
 
+def test_a_trailing_delimiter_on_data_rows_only_shifts_nothing(drc_csv: DatasetSpec, city: City) -> None:
+    data = as_csv([HEADERS, [*row(1), ""], [*row(2), "", ""]], "utf-8")
+    parsed = read_delivery(data, "water.csv", drc_csv, city)
+    assert parsed.frame["project_code"].tolist() == ["2022-321012-48-01-000001", "2022-321012-48-01-000002"]
+
+
 def test_a_quote_that_never_closes_rejects_the_file_naming_its_line(drc_csv: DatasetSpec, city: City) -> None:
     text = as_csv([HEADERS, *[row(n) for n in range(1, 58)]], "utf-8").decode("utf-8")
     lines = text.splitlines(keepends=True)
