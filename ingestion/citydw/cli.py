@@ -165,6 +165,14 @@ def ingest(
     reinstate: Annotated[
         str | None, typer.Option(help="Make an earlier version (vN) of the month the accepted one again.")
     ] = None,
+    confirm_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-shrink",
+            help="A person confirmed that the row count really fell (行数骤降): accept such a version, "
+            "also one already rejected for that alone.",
+        ),
+    ] = False,
 ) -> None:
     """Fetch (or take the given file), archive, parse, validate and load; one line per dataset."""
     from citydw.orchestration import ingest_month, reinstate_version
@@ -174,7 +182,7 @@ def ingest(
             raise ValueError("--reinstate needs exactly one --dataset and no --file: which month's version?")
         results = [reinstate_version(dataset[0], month, reinstate)]
     else:
-        results = ingest_month(month, datasets=dataset, file=file)
+        results = ingest_month(month, datasets=dataset, file=file, confirm_shrink=confirm_shrink)
     for result in results:
         typer.echo(result.summary())
         shown = result.problems[:10]

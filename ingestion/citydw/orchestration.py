@@ -43,7 +43,9 @@ def datasets_for_month(month: str, only: list[str] | None = None) -> list[str]:
     return list(context.registry.datasets)
 
 
-def ingest_dataset(dataset_id: str, month: str, file: str | None = None, url: str | None = None) -> IngestResult:
+def ingest_dataset(
+    dataset_id: str, month: str, file: str | None = None, url: str | None = None, *, confirm_shrink: bool = False
+) -> IngestResult:
     """Ingest one dataset for one month; a delivery problem is a result, not an exception."""
     from citydw.warehouse.connect import connect
 
@@ -51,7 +53,9 @@ def ingest_dataset(dataset_id: str, month: str, file: str | None = None, url: st
     spec = context.registry.dataset(dataset_id)
     candidates = [candidate_from_file(file)] if file else None
     with connect(url, autocommit=True) as conn:
-        return ingest(conn, spec, spec.period_for(parse_month(month)), context, candidates)
+        return ingest(
+            conn, spec, spec.period_for(parse_month(month)), context, candidates, confirm_shrink=confirm_shrink
+        )
 
 
 def reinstate_version(dataset_id: str, month: str, version: str, url: str | None = None) -> IngestResult:
@@ -69,7 +73,12 @@ def reinstate_version(dataset_id: str, month: str, version: str, url: str | None
 
 
 def ingest_month(
-    month: str, datasets: list[str] | None = None, file: str | None = None, url: str | None = None
+    month: str,
+    datasets: list[str] | None = None,
+    file: str | None = None,
+    url: str | None = None,
+    *,
+    confirm_shrink: bool = False,
 ) -> list[IngestResult]:
     """Ingest every dataset for ``month``; one dataset's failure never stops the others.
 
@@ -85,7 +94,7 @@ def ingest_month(
     results = []
     for dataset_id in dataset_ids:
         try:
-            results.append(ingest_dataset(dataset_id, month, file=file, url=url))
+            results.append(ingest_dataset(dataset_id, month, file=file, url=url, confirm_shrink=confirm_shrink))
         except Exception as error:
             log.exception("ingest of %s for %s failed", dataset_id, month)
             results.append(

@@ -18,6 +18,7 @@ import psycopg
 
 from citydw import archive, deliveries, loading
 from citydw.city import City, load_city
+from citydw.parsing.limits import ReadLimits, too_large
 from citydw.parsing.model import SOURCE_ROW, DeliveryUnreadable, ParsedDelivery
 from citydw.registry import DatasetSpec, Registry, load_registry
 from citydw.settings import Settings, get_settings
@@ -123,8 +124,14 @@ def ingest(
     month: date,
     context: Context,
     candidates: list[Candidate] | None = None,
+    *,
+    confirm_shrink: bool = False,
 ) -> IngestResult:
-    """Ingest every new version of ``spec``'s delivery for ``month``; report the last one handled."""
+    """Ingest every new version of ``spec``'s delivery for ``month``; report the last one handled.
+
+    ``confirm_shrink``: a person has confirmed that a collapsed row count is real, so such a
+    version is accepted — including one already rejected for it alone (``citydw ingest --confirm-shrink``).
+    """
     if candidates is None:
         try:
             candidates = fetch_candidates(spec, month, context)
@@ -144,13 +151,22 @@ def ingest(
         )
     if not candidates:
         return IngestResult(dataset=spec.id, report_month=month, status="missing")
-    results = [ingest_candidate(conn, spec, month, candidate, context) for candidate in candidates]
+    results = [
+        ingest_candidate(conn, spec, month, candidate, context, confirm_shrink=confirm_shrink)
+        for candidate in candidates
+    ]
     fresh = [r for r in results if r.status != "unchanged"]
     return fresh[-1] if fresh else results[-1]
 
 
 def ingest_candidate(
-    conn: psycopg.Connection, spec: DatasetSpec, month: date, candidate: Candidate, context: Context
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    candidate: Candidate,
+    context: Context,
+    *,
+    confirm_shrink: bool = False,
 ) -> IngestResult:
     """One file: archived, registered as a version, and decided: accepted, rejected or superseded.
 
@@ -158,6 +174,17 @@ def ingest_candidate(
     unexpected failure rejects it as an internal error (logged, alerted to
     the data team), and one killed half-way is resolved by the next ingest.
     """
+    limits = ReadLimits.from_settings(context.settings)
+    if candidate.size is not None and candidate.size > limits.max_file_bytes:
+        # Refused before reading (a 5 GB file would fill memory and the archive): no version is
+        # registered, the attempt is recorded with the reason, and the department is asked again.
+        reason = str(too_large(candidate.file_name, candidate.size, limits))
+        with conn.transaction():
+            deliveries.record_fetch_attempt(conn, spec.id, month, "error", reason)
+        log.warning("%s %s refused: %s", spec.id, month, reason)
+        return IngestResult(
+            dataset=spec.id, report_month=month, status="rejected", file_name=candidate.file_name, reason=reason
+        )
     try:
         data = candidate.read()
     except Exception as error:
@@ -185,10 +212,10 @@ def ingest_candidate(
         delivery_id=delivery.delivery_id,
         version=delivery.version,
     )
-    if not delivery.claimed:
+    if not delivery.claimed and not _reopened_for_shrink(conn, delivery, confirm_shrink):
         return _unchanged(conn, spec, delivery, result)
     try:
-        return _decide(conn, spec, month, delivery, data, result, context)
+        return _decide(conn, spec, month, delivery, data, result, context, confirm_shrink=confirm_shrink)
     finally:
         _release_quietly(conn, delivery)
 
@@ -235,6 +262,7 @@ def _decide(
     context: Context,
     *,
     reinstating: bool = False,
+    confirm_shrink: bool = False,
 ) -> IngestResult:
     file_name = delivery.file_name or result.file_name or "?"
     stage = "parse"
@@ -246,7 +274,7 @@ def _decide(
 
         stage = "validate"
         # The same examination as `citydw check` and the portal's pre-check, so their verdicts agree.
-        found = _examine_parsed(conn, spec, month, parsed, context)
+        found = _examine_parsed(conn, spec, month, parsed, context, confirm_shrink=confirm_shrink)
         outcome, problems, rows_received = found.outcome, found.problems, found.rows_received
         assert outcome is not None  # a file that could be read is always validated
         quarantined_rows = found.quarantined_rows
@@ -500,11 +528,17 @@ def _unreadable(message: str) -> Examination:
 
 
 def _examine_parsed(
-    conn: psycopg.Connection, spec: DatasetSpec, month: date, parsed: ParsedDelivery, context: Context
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    parsed: ParsedDelivery,
+    context: Context,
+    *,
+    confirm_shrink: bool = False,
 ) -> Examination:
     """Validate a file that could be read: the suite, then the dataset rules that compare it with the warehouse."""
     outcome = _validate(parsed, spec, month, context)
-    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context)
+    outcome = _with_dataset_rules(conn, spec, month, parsed, outcome, context, shrink_confirmed=confirm_shrink)
     problems = _row_problems(parsed, outcome)
     blocking = [
         Problem(
@@ -543,7 +577,9 @@ def _read(
 
     if not data:
         raise DeliveryUnreadable(f"文件“{file_name}”为空（0 字节），请重新报送")
-    return read_delivery(data, file_name, spec, context.city, report_month=report_month)
+    return read_delivery(
+        data, file_name, spec, context.city, ReadLimits.from_settings(context.settings), report_month=report_month
+    )
 
 
 def _validate(parsed: ParsedDelivery, spec: DatasetSpec, month: date, context: Context) -> ValidationOutcome:
@@ -564,6 +600,8 @@ def _with_dataset_rules(
     parsed: ParsedDelivery,
     outcome: ValidationOutcome,
     context: Context,
+    *,
+    shrink_confirmed: bool = False,
 ) -> ValidationOutcome:
     """The suite's results plus those of the dataset rules its ``meta.citydw_checks`` declares."""
     from citydw.quality.checks import check_delivery, suite_checks
@@ -572,7 +610,7 @@ def _with_dataset_rules(
     checks = suite_checks(read_suite_document(context.settings.expectations_path / spec.suite_file))
     if not checks:
         return outcome
-    extra = check_delivery(conn, spec, month, parsed, checks)
+    extra = check_delivery(conn, spec, month, parsed, checks, shrink_confirmed=shrink_confirmed)
     return ValidationOutcome(suite_name=outcome.suite_name, rules=(*outcome.rules, *extra))
 
 
@@ -635,6 +673,25 @@ def _records_by_row(parsed: ParsedDelivery, rows: set[int]) -> dict[int, dict]:
     return {int(record[SOURCE_ROW]): record for record in records}
 
 
+def _reopened_for_shrink(conn: psycopg.Connection, delivery: deliveries.Delivery, confirm_shrink: bool) -> bool:
+    """Whether a person's --confirm-shrink lets this decided version be decided again (and it is claimed for that)."""
+    return confirm_shrink and _held_for_shrink(conn, delivery) and deliveries.try_claim(conn, delivery.delivery_id)
+
+
+def _held_for_shrink(conn: psycopg.Connection, delivery: deliveries.Delivery) -> bool:
+    """Whether this version was rejected for its collapsed row count and nothing else."""
+    if delivery.status != "rejected":
+        return False
+    failed = conn.execute(
+        """
+        select array_agg(distinct rule_id) from meta.validation_results
+        where delivery_id = %s and severity = 'blocking' and not success
+        """,
+        (delivery.delivery_id,),
+    ).fetchone()
+    return bool(failed and failed[0] == ["citydw.row_count_collapse"])
+
+
 def _record_findings(
     conn: psycopg.Connection,
     delivery: deliveries.Delivery,
@@ -642,6 +699,9 @@ def _record_findings(
     problems: list[Problem],
     parsed: ParsedDelivery | None,
 ) -> None:
+    # A version decided again (a collapse confirmed with --confirm-shrink) keeps one set of findings.
+    conn.execute("delete from meta.validation_results where delivery_id = %s", (delivery.delivery_id,))
+    conn.execute("delete from meta.quarantine where delivery_id = %s", (delivery.delivery_id,))
     if outcome is not None:
         loading.write_rows(
             conn,

@@ -136,7 +136,7 @@ def test_bad_rows_are_quarantined_with_row_column_rule_and_value(db, drop):
         "2022-321002-48-01-000002",
         "expect_column_values_to_be_unique:project_code",
     ) in quarantined
-    assert (7, "total_investment", "-5.0", "expect_column_values_to_be_between:total_investment") in quarantined
+    assert (7, "total_investment", "-5", "expect_column_values_to_be_between:total_investment") in quarantined
     assert (8, "district", "南京市玄武区", "expect_column_values_to_be_in_set:district") in quarantined
     assert (9, "month_investment", "待核实", "parse.decimal") in quarantined
     assert result.rows_quarantined == 5

@@ -12,6 +12,13 @@ The first rows (title, unit row, header) are read with the csv module and
 laid out by :mod:`citydw.parsing.grid`; the rows under the header are parsed
 by pyarrow straight from the file's bytes into string columns, and converted
 column by column, so memory stays a small multiple of the file's size.
+
+A file whose structure is broken is rejected naming the line, never read
+with its rows shifted: a quote that is never closed (it would swallow every
+line after it into one cell) and a row of the table with more or fewer
+fields than the header (its values would land in the wrong columns). Blank
+rows and the notes under the table may be shorter; a cell of any size up to
+the file's size limit is read.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +40,10 @@ import pyarrow.csv as pacsv
 from citydw.city import City
 from citydw.parsing import grid
 from citydw.parsing.model import DeliveryUnreadable, ParsedDelivery
+from citydw.parsing.values import compact
 from citydw.registry import DatasetSpec
+
+log = logging.getLogger(__name__)
 
 ENCODINGS_TRIED = "UTF-8（含带BOM的UTF-8）、GB18030（含GBK、GB2312）、带BOM的UTF-16（Excel的“Unicode文本”）"
 DELIMITERS = (",", "\t", ";", "|")
@@ -65,23 +77,25 @@ def read_csv(
     encoding = detect_encoding(data, file_name)
     if b"\n" not in data and b"\r" in data:  # old Mac line endings
         data = data.replace(b"\r", b"\n")
-    best: tuple[int, str, grid.Layout, list[int]] | None = None
+    best: tuple[int, str, grid.Layout, list[int], list[list[str]]] | None = None
     heads: list[list[list[str]]] = []
     for delimiter in _candidate_delimiters(data, encoding):
         records, offsets = head_records(data, encoding, delimiter)
         heads.append(records)
         layout = grid.find_layout(records, spec, file_name, report_month=report_month)
         if layout is not None and (best is None or len(layout.columns) > best[0]):
-            best = (len(layout.columns), delimiter, layout, offsets)
+            best = (len(layout.columns), delimiter, layout, offsets, records)
     if best is None:
         if encoding.doubtful:
             raise _undecodable(file_name, f"按{encoding.codec.upper()}解码后是乱码")
         seen = max((grid.headers_seen(records, spec) for records in heads), key=len, default=[])
         raise grid.no_header(file_name, spec, f"（见到的表头：{'、'.join(seen[:20]) or '无'}）")
-    _, delimiter, layout, offsets = best
-    body = read_body(
-        data, offsets[layout.data_start], layout.data_start + 1, layout.width, encoding, delimiter, file_name
-    )
+    _, delimiter, layout, offsets, records = best
+    start = offsets[layout.data_start]
+    check_quotes(data, start, layout.data_start + 1, encoding, delimiter, file_name)
+    fields = max(layout.width, len(records[layout.header_row]))
+    body = read_body(data, start, layout.data_start + 1, layout.width, encoding, delimiter, file_name, fields=fields)
+    check_ragged_rows(body, layout, spec, fields, file_name)
     return grid.deliver(body, layout, spec, city, file_name)
 
 
@@ -233,6 +247,74 @@ def head_records(data: bytes, encoding: Encoding, delimiter: str) -> tuple[list[
     return records, offsets
 
 
+# --- structure: quotes that never close, rows that do not line up -------------------------------
+
+
+def check_quotes(data: bytes, start: int, first_row: int, encoding: Encoding, delimiter: str, file_name: str) -> None:
+    """Reject a body whose quotes do not pair up, naming the line where the open quote starts.
+
+    Quotes of a well-formed CSV come in pairs (an escaped quote is two), so
+    an odd count — one C-speed pass — is the only case that needs the csv
+    module's strict reading to find the line. (A quote byte never occurs
+    inside a UTF-8 or GB18030 character.)
+    """
+    if data.count(b'"', start) % 2 == 0:
+        return
+    line = first_row
+    text = io.StringIO(data[start:].decode(encoding.codec, errors="replace"), newline="")
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    try:
+        for _ in reader:
+            line = first_row + reader.line_num
+    except csv.Error:
+        raise DeliveryUnreadable(
+            f'{file_name}：第{line}行的引号（"）没有配对，这一行之后的内容会被当作同一个单元格，无法读取。'
+            "请检查这一行，删除多余的引号（或补上配对的引号），或在Excel中重新另存为CSV后报送。"
+        ) from None
+
+
+def check_ragged_rows(body: grid.Grid, layout: grid.Layout, spec: DatasetSpec, fields: int, file_name: str) -> None:
+    """Reject a table row with more or fewer fields than the header: its values would shift columns.
+
+    Rows the reader set aside (:func:`read_body`) are fine when blank, when a
+    note ("填报单位：…"), when their extra fields are all empty (a trailing
+    delimiter), or when under the notes, where the table has ended; only a
+    row of the table itself is an error.
+    """
+    suspicious = [
+        row
+        for row, count, cells in body.odd_rows
+        if count != fields and not _outside_table(cells) and not _only_blank_beyond(cells, fields)
+    ]
+    if not suspicious:
+        return
+    keep, totals, _notes = grid.row_masks(body, layout, spec)
+    in_table = set(body.source_rows[keep | totals].tolist())
+    broken = [(row, count) for row, count, cells in body.odd_rows if row in in_table and row in suspicious]
+    if not broken:
+        return
+    shown = "、".join(f"第{row}行有{count}个" for row, count in broken[:5])
+    more = f"等{len(broken)}行" if len(broken) > 5 else ""
+    raise DeliveryUnreadable(
+        f"{file_name}：{shown}{more}字段，表头有{fields}个，列会错位，无法判断各个值属于哪一列。"
+        "请检查这些行是否多了或少了逗号（文字里的逗号须用引号括起来），或在Excel中重新另存为CSV后报送。"
+    )
+
+
+def _only_blank_beyond(cells: list[str], fields: int) -> bool:
+    """A longer row whose extra fields are empty (a trailing delimiter): nothing shifts."""
+    return len(cells) > fields and not any(cell.strip() for cell in cells[fields:])
+
+
+def _outside_table(cells: list[str]) -> bool:
+    """A set-aside row that is blank or a note under the table."""
+    written = [cell for cell in cells if cell.strip()]
+    if not written:
+        return True
+    first = compact(pa.array([written[0].strip()], pa.string())).to_pylist()[0] or ""
+    return re.match(grid.NOTES_PATTERN, first) is not None
+
+
 # --- the body: the rows under the header -----------------------------------------------------
 
 
@@ -244,17 +326,22 @@ def read_body(
     encoding: Encoding,
     delimiter: str,
     file_name: str,
+    *,
+    fields: int | None = None,
 ) -> grid.Grid:
     """The records from byte ``start`` on as ``width`` string columns, numbered from ``first_row``.
 
     pyarrow parses the bytes in place (no decoded copy of the file for
-    UTF-8; GB18030 is transcoded block by block). A record with more or fewer
-    cells than the header — typically a note under the table — is passed to
-    a handler, re-read with the csv module, padded, and put back in its place.
+    UTF-8; GB18030 is transcoded block by block). The file's records have
+    ``fields`` fields (the header's count, at least ``width``); a record with
+    more or fewer — typically a note under the table — is passed to a
+    handler, re-read with the csv module, padded, put back in its place, and
+    listed in ``Grid.odd_rows`` for :func:`check_ragged_rows`.
     """
-    names = [f"c{index}" for index in range(width)]
+    fields = max(fields or width, width)
+    names = [f"c{index}" for index in range(fields)]
     if start >= len(data):
-        return grid.Grid([pa.array([], pa.string()) for _ in names], np.zeros(0, dtype=np.int64))
+        return grid.Grid([pa.array([], pa.string()) for _ in range(width)], np.zeros(0, dtype=np.int64))
     odd: list[tuple[int, str]] = []
 
     def keep_odd_row(row: pacsv.InvalidRow) -> str:
@@ -262,43 +349,64 @@ def read_body(
         return "skip"
 
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
-            read_options=pacsv.ReadOptions(
-                column_names=names, encoding=encoding.arrow, block_size=_BLOCK_SIZE, use_threads=False
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=data.find(b'"', start) >= 0,
-                ignore_empty_lines=False,
-                invalid_row_handler=keep_odd_row,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = _parse(data, start, names, encoding, delimiter, keep_odd_row, _BLOCK_SIZE)
     except pa.ArrowInvalid as error:
-        raise DeliveryUnreadable(
-            f"{file_name}：CSV格式错误，无法读取（{error}）。请检查引号是否成对，或在Excel中重新另存为CSV。"
-        ) from error
-    columns: list[pa.Array | pa.ChunkedArray] = [table.column(name) for name in names]
+        if "straddl" not in str(error):
+            log.warning("%s: pyarrow could not read the CSV: %s", file_name, error)
+            raise DeliveryUnreadable(
+                f"{file_name}：CSV格式错误，无法读取。请检查引号是否成对、每行的逗号个数是否与表头一致，"
+                "或在Excel中重新另存为CSV后报送。"
+            ) from error
+        # A cell larger than a block (a 10 MB description): read again in one block.
+        odd.clear()
+        table = _parse(data, start, names, encoding, delimiter, keep_odd_row, min(len(data) - start + 1, 2**31 - 1))
+    columns: list[pa.Array | pa.ChunkedArray] = [table.column(name) for name in names[:width]]
     del table
     numbers = np.arange(1, len(columns[0]) + len(odd) + 1, dtype=np.int64)
+    odd_rows = []
     if odd:
-        columns, numbers = _put_back(columns, odd, delimiter, width)
-    return grid.Grid(columns, numbers + (first_row - 1))
+        parsed = [_odd_cells(text, delimiter) for _, text in odd]
+        odd_rows = [
+            (int(number) + first_row - 1, len(cells), cells) for (number, _), cells in zip(odd, parsed, strict=True)
+        ]
+        columns, numbers = _put_back(columns, odd, parsed, width)
+    return grid.Grid(columns, numbers + (first_row - 1), odd_rows=odd_rows)
+
+
+def _parse(
+    data: bytes, start: int, names: list[str], encoding: Encoding, delimiter: str, handler, block_size: int
+) -> pa.Table:
+    return pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
+        read_options=pacsv.ReadOptions(
+            column_names=names, encoding=encoding.arrow, block_size=block_size, use_threads=False
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter,
+            newlines_in_values=data.find(b'"', start) >= 0,
+            ignore_empty_lines=False,
+            invalid_row_handler=handler,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _odd_cells(text: str, delimiter: str) -> list[str]:
+    return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
 
 
 def _put_back(
-    columns: list[pa.Array | pa.ChunkedArray], odd: list[tuple[int, str]], delimiter: str, width: int
+    columns: list[pa.Array | pa.ChunkedArray], odd: list[tuple[int, str]], parsed: list[list[str]], width: int
 ) -> tuple[list[pa.Array | pa.ChunkedArray], np.ndarray]:
     """Merge the rows pyarrow set aside back into the columns, in file order."""
     odd_numbers = np.array([number for number, _ in odd], dtype=np.int64)
     total = len(columns[0]) + len(odd)
     regular = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), odd_numbers, assume_unique=True)
-    cells = [(next(csv.reader(io.StringIO(text), delimiter=delimiter), []) + [""] * width)[:width] for _, text in odd]
+    cells = [(row + [""] * width)[:width] for row in parsed]
     numbers = np.concatenate([regular, odd_numbers])
     order = np.argsort(numbers, kind="stable")
     in_order = bool(np.all(order == np.arange(total)))

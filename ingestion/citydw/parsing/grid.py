@@ -586,6 +586,9 @@ class Grid:
 
     columns: list[pa.Array | pa.ChunkedArray]
     source_rows: np.ndarray
+    # CSV records whose field count differs from the header's: (row number, field count, cells),
+    # checked by citydw.parsing.csv.check_ragged_rows.
+    odd_rows: list[tuple[int, int, list[str]]] = field(default_factory=list)
 
 
 def grid_from_rows(rows: Sequence[Sequence[str]], first_row_number: int, width: int) -> Grid:
@@ -799,17 +802,20 @@ def _issues(
 ) -> list[ParseIssue]:
     positions = np.flatnonzero(result.bad)
     written = values.trim(column).take(pa.array(positions)).to_pylist()
-    return [
-        ParseIssue(
-            source_row=int(source_rows[position]),
-            field=field_spec.field,
-            header=header,
-            value=text,
-            rule_id=result.rule_id,
-            message=result.expected,
+    issues = []
+    for position, text in zip(positions, written, strict=True):
+        rule_id, message = result.reason(int(position))
+        issues.append(
+            ParseIssue(
+                source_row=int(source_rows[position]),
+                field=field_spec.field,
+                header=header,
+                value=text,
+                rule_id=rule_id,
+                message=message,
+            )
         )
-        for position, text in zip(positions, written, strict=True)
-    ]
+    return issues
 
 
 _STRING = pd.StringDtype("pyarrow")

@@ -12,6 +12,8 @@ from datetime import date
 
 from citydw.city import City
 from citydw.parsing import csv, records, xlsx
+from citydw.parsing.limits import DEFAULT_LIMITS, ReadLimits
+from citydw.parsing.limits import too_large as limits_too_large
 from citydw.parsing.model import ParsedDelivery
 from citydw.parsing.records import read_records
 from citydw.registry import DatasetSpec
@@ -20,9 +22,15 @@ __all__ = ["read_delivery", "read_records"]
 
 
 def read_delivery(
-    data: bytes, file_name: str, spec: DatasetSpec, city: City, *, report_month: date | None = None
+    data: bytes,
+    file_name: str,
+    spec: DatasetSpec,
+    city: City,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    *,
+    report_month: date | None = None,
 ) -> ParsedDelivery:
-    """Read one delivered file of dataset ``spec`` into canonical rows.
+    """Read one delivered file of dataset ``spec`` into canonical rows, within ``limits``.
 
     ``report_month``, when the caller knows it, decides what the file alone
     cannot: which of a workbook's month sheets ("7月", "8月") is the report,
@@ -32,9 +40,11 @@ def read_delivery(
     Raises :class:`citydw.parsing.model.DeliveryUnreadable` when the file as
     a whole cannot be read; values that cannot be read are issues of their row.
     """
+    if len(data) > limits.max_file_bytes:
+        raise limits_too_large(file_name, len(data), limits)
     channel_format = spec.channel.format
     if channel_format == "xlsx" or (channel_format == "csv" and xlsx.is_workbook(data)):
-        return xlsx.read_xlsx(data, file_name, spec, city, report_month=report_month)
+        return xlsx.read_xlsx(data, file_name, spec, city, limits, report_month=report_month)
     if channel_format == "csv":
         return csv.read_csv(data, file_name, spec, city, report_month=report_month)
     if channel_format == "json":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -38,6 +38,8 @@ def read_records(
     for position, record in enumerate(records, start=1):
         if not isinstance(record, Mapping):
             raise DeliveryUnreadable(f"{source_name}：第{position}条记录不是JSON对象，而是{type(record).__name__}。")
+        if nesting_exceeds(record, MAX_DEPTH - 1):
+            raise too_deep(source_name)
     keys = {f.field: f.key for f in spec.fields if f.key}
     seen = set().union(*(record.keys() for record in records)) if records else set(keys.values())
     present = {name: key for name, key in keys.items() if key in seen}
@@ -71,9 +73,11 @@ def read_json(data: bytes, file_name: str, spec: DatasetSpec, city: City) -> Par
     from the browser) is one page, not the register, and is refused.
     """
     try:
-        document = json.loads(data)
+        document = json.loads(data, parse_int=whole_number)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DeliveryUnreadable(f"{file_name}：不是有效的JSON（{error}）。") from error
+    except RecursionError:
+        raise too_deep(file_name) from None
     if isinstance(document, Mapping) and isinstance(document.get("items"), list):
         _check_whole_feed(document, file_name)
         document = document["items"]
@@ -112,6 +116,41 @@ def _date_text(value: object, zone: ZoneInfo) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and _FIRST_EPOCH_MS <= abs(value) < _LAST_EPOCH_MS:
         return dt.datetime.fromtimestamp(value / 1000, tz=zone).date().isoformat()
     return _text(value)
+
+
+def whole_number(text: str) -> int | str:
+    """A JSON integer; one too long for Python to convert (4,300 digits and more) stays its digits,
+    so its number column flags it as out of range instead of the whole file failing."""
+    return int(text) if len(text) < 4000 else text
+
+
+MAX_DEPTH = 32
+"""Deepest nesting of a record's values: a record is flat, a value may be a small object or list."""
+
+
+def too_deep(source_name: str) -> DeliveryUnreadable:
+    """The rejection of a JSON document nested deeper than any record of a template can be."""
+    return DeliveryUnreadable(
+        f"{source_name}：JSON嵌套层数过深（超过{MAX_DEPTH}层），不是模板规定的记录列表，已拒收。"
+        "每条记录应是一个对象，字段值为文字、数字或日期。请检查导出程序后重新报送。"
+    )
+
+
+def nesting_exceeds(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests lists and objects deeper than ``limit``; iterative, so any depth is safe."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _text(value: object) -> str:

@@ -21,7 +21,9 @@ What a clerk writes, and what it becomes:
 
 A value that cannot be read becomes null and is flagged in the ``bad`` mask of
 the result, so the caller can quarantine its row with a message that says
-what was expected.
+what was expected. A number too large for the warehouse to hold exactly
+("1e308", "1e400", "Infinity") is flagged the same way, with its own reason
+(:data:`OUT_OF_RANGE`), never rounded into an overflow or loaded as NULL.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +52,7 @@ EMPTY_MARKERS = r"^(?:[-—–―/\\]+|无)$"
 
 _NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$"
+_INFINITY = r"^[+-]?(?:inf|infinity|∞)$"
 _EXCEL_SERIAL = r"^\d{5}(?:\.\d+)?$"
 # Serial numbers read as dates: 1970-01-01 to 2100-12-31. A five-digit number
 # outside (a mistyped "20223") is not silently taken for a date in 1955.
@@ -65,16 +68,38 @@ _FIRST_YEAR, _LAST_YEAR = 1900, 2100
 _SECONDS_PER_DAY = 86_400
 DECIMALS = 6
 
+LARGEST_NUMBER = 1e15
+"""Largest magnitude of a number, in its canonical unit, that a cell may hold.
+
+A float64 keeps 15–16 significant digits, so a larger amount (10¹⁵ 万元 is a
+thousand times the world's GDP) could not keep its six decimals, and near
+10³⁰² rounding to six places overflows. Such a cell is a typing or export
+error, and its row is quarantined."""
+
+OUT_OF_RANGE_RULE = "parse.range"
+OUT_OF_RANGE = "数值超出范围（绝对值应小于1000万亿），请核对是否多输了数字或误填了科学计数法"
+
 
 @dataclass(frozen=True)
 class Converted:
     """A converted column: ``values`` (null where empty or unreadable) and ``bad``,
-    True where the cell held something that is not a valid value of the type."""
+    True where the cell held something that is not a valid value of the type.
+
+    ``out_of_range`` marks the bad cells that are numbers too large to hold:
+    their reason is :data:`OUT_OF_RANGE`, not the column's ``expected``.
+    """
 
     values: pa.Array
     bad: np.ndarray
     rule_id: str = ""
     expected: str = ""
+    out_of_range: np.ndarray | None = None
+
+    def reason(self, position: int) -> tuple[str, str]:
+        """(rule id, message for the department) of the bad cell at ``position``."""
+        if self.out_of_range is not None and self.out_of_range[position]:
+            return OUT_OF_RANGE_RULE, OUT_OF_RANGE
+        return self.rule_id, self.expected
 
 
 # --- cell text ---------------------------------------------------------------
@@ -96,8 +121,12 @@ def cell_text(value: object, *, as_percent: bool = False) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return ""
+        # Not a number and infinity (JSON's NaN, 1e400) are kept as text, so a
+        # number column flags them instead of loading NULL without a word.
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
         if as_percent:
             return f"{value * 100:.13g}%"
         if value.is_integer() and abs(value) < 1e16:
@@ -193,8 +222,9 @@ def per_distinct(column: pa.Array | pa.ChunkedArray, convert: Callable[[pa.Array
 # --- numbers -----------------------------------------------------------------
 
 
-def _number_text(column: pa.Array | pa.ChunkedArray, *, percent: bool) -> tuple[pa.Array, np.ndarray]:
-    """Cleaned number text (null where empty) and the mask of cells that are not numbers."""
+def _number_text(column: pa.Array | pa.ChunkedArray, *, percent: bool) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Cleaned number text (null where empty), the mask of cells that are not numbers, and the
+    mask of cells that say infinity ("inf", "Infinity", "∞": a number, but out of range)."""
     text = compact(trim(column))
     text = pc.replace_substring(text, pattern="\u2212", replacement="-")  # the typographic minus
     text = _null_where(text, matches(text, EMPTY_MARKERS))
@@ -204,23 +234,30 @@ def _number_text(column: pa.Array | pa.ChunkedArray, *, percent: bool) -> tuple[
     if grouped.any():
         text = pc.if_else(pa.array(grouped), pc.replace_substring(text, pattern=",", replacement=""), text)
     ok = matches(text, _NUMBER)
+    infinite = matches(text, _INFINITY, ignore_case=True)
     bad = present(text) & ~ok
-    return _keep_where(text, ok), bad
+    return _keep_where(text, ok), bad, infinite
 
 
 def to_decimal(column: pa.Array | pa.ChunkedArray, factor: float = 1.0, *, percent: bool = False) -> Converted:
-    """Numbers in the canonical unit: value × ``factor``, rounded to 6 decimals."""
-    text, bad = _number_text(column, percent=percent)
+    """Numbers in the canonical unit: value × ``factor``, rounded to 6 decimals.
+
+    A number whose canonical value reaches :data:`LARGEST_NUMBER` (or that
+    does not fit a float at all, "1e400") is bad and marked ``out_of_range``;
+    the check comes before rounding, which would overflow near 10³⁰².
+    """
+    text, bad, out_of_range = _number_text(column, percent=percent)
     values = pc.cast(text, pa.float64())
-    infinite = present(values) & ~_mask(pc.is_finite(values))
-    if infinite.any():
-        bad |= infinite
-        values = _null_where(values, infinite)
     if factor != 1.0:
         values = pc.multiply(values, pa.scalar(factor, pa.float64()))
+    too_large = present(values) & ~_mask(pc.less(pc.abs(values), LARGEST_NUMBER))  # inf and NaN too
+    if too_large.any():
+        out_of_range = out_of_range | too_large
+        bad |= too_large
+        values = _null_where(values, too_large)
     values = pc.round(values, ndigits=DECIMALS)
     rule = "parse.percent" if percent else "parse.decimal"
-    return Converted(_combine(values), bad, rule)
+    return Converted(_combine(values), bad, rule, out_of_range=out_of_range)
 
 
 def to_integer(column: pa.Array | pa.ChunkedArray, factor: float = 1.0) -> Converted:
@@ -228,10 +265,9 @@ def to_integer(column: pa.Array | pa.ChunkedArray, factor: float = 1.0) -> Conve
     number = to_decimal(column, factor)
     values = number.values
     fraction = present(values) & ~_mask(pc.equal(values, pc.floor(values)))
-    too_big = _mask(pc.greater(pc.abs(values), 2.0**53))
-    bad = number.bad | fraction | too_big
-    values = _null_where(values, fraction | too_big)
-    return Converted(_combine(pc.cast(values, pa.int64())), bad, "parse.integer")
+    bad = number.bad | fraction
+    values = _null_where(values, fraction)
+    return Converted(_combine(pc.cast(values, pa.int64())), bad, "parse.integer", out_of_range=number.out_of_range)
 
 
 # --- dates -------------------------------------------------------------------
@@ -382,4 +418,4 @@ def convert(
 
 
 def _explained(result: Converted, expected: str) -> Converted:
-    return Converted(result.values, result.bad, result.rule_id, expected)
+    return replace(result, expected=expected)

@@ -1,12 +1,16 @@
 """Reading an Excel workbook (.xlsx, or a legacy .xls) with calamine.
 
 Before calamine sees an .xlsx, the zip container is checked: a file that is
-not a workbook, a truncated upload and a zip bomb are rejected with a message
-that names the file, instead of a crash or a process that eats the server's
-memory. The sheet to read is the one whose header names the most template
-columns (visible sheets first on a tie); its cells become text, values of
-vertically merged cells are carried down, and the rows go through the shared
-layout and value rules of :mod:`citydw.parsing.grid`.
+not a workbook, a truncated upload, a zip bomb, XML with entity declarations
+and a sheet whose cells reach further than :class:`ReadLimits` allows are
+rejected with a message that names the file, instead of a crash or a process
+that eats the server's memory (see :mod:`citydw.parsing.workbook_scan`).
+Excel error cells and formulas without a cached value, which calamine reads
+as empty, become row problems naming the cell. The sheet to read is the one
+whose header names the most template columns (visible sheets first on a
+tie); its cells become text, values of vertically merged cells are carried
+down, and the rows go through the shared layout and value rules of
+:mod:`citydw.parsing.grid`.
 """
 
 from __future__ import annotations
@@ -22,13 +26,11 @@ from collections.abc import Iterator
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from citydw.city import City
-from citydw.parsing import grid
-from citydw.parsing.model import DeliveryUnreadable, ParsedDelivery
+from citydw.parsing import grid, workbook_scan
+from citydw.parsing.limits import DEFAULT_LIMITS, ReadLimits
+from citydw.parsing.model import SOURCE_ROW, DeliveryUnreadable, ParsedDelivery, ParseIssue
 from citydw.parsing.values import cell_text
 from citydw.registry import DatasetSpec
-
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-"""Largest total size of an .xlsx's unpacked parts; a monthly report is a few MB."""
 
 MAX_RATIO = 1000
 """Largest compression ratio of a part over 1 MiB: sheet XML packs 10–100×, a bomb 1000×."""
@@ -49,7 +51,13 @@ def is_workbook(data: bytes) -> bool:
 
 
 def read_xlsx(
-    data: bytes, file_name: str, spec: DatasetSpec, city: City, *, report_month: dt.date | None = None
+    data: bytes,
+    file_name: str,
+    spec: DatasetSpec,
+    city: City,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    *,
+    report_month: dt.date | None = None,
 ) -> ParsedDelivery:
     """Read a department's workbook into canonical rows (see :class:`ParsedDelivery`).
 
@@ -61,8 +69,13 @@ def read_xlsx(
     """
     if not data:
         raise DeliveryUnreadable(f"{file_name}：文件为空（0字节）。请重新导出后报送。")
+    scans: dict[str, workbook_scan.SheetScan] = {}
     if data.startswith(ZIP_MAGIC):
-        check_zip(data, file_name)
+        check_zip(data, file_name, limits)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            scans = workbook_scan.scan_workbook(archive, file_name, limits)
+            if not scans and "content.xml" in archive.namelist():
+                workbook_scan.scan_ods(archive, file_name, limits)
     elif not data.startswith(OLE_MAGIC):
         raise DeliveryUnreadable(
             f"{file_name}：不是有效的Excel文件（{_looks_like(data)}）。请在Excel中填写模板，另存为.xlsx后报送。"
@@ -70,7 +83,7 @@ def read_xlsx(
     workbook = _open(data, file_name)
     with workbook:
         sheets = list(_sheet_order(workbook))
-        filled, damaged = _filled_sheets(workbook, sheets, file_name)
+        filled, damaged = _filled_sheets(workbook, sheets, file_name, limits)
         ranks = [(grid.header_score(head, spec), _names_month(name, head, report_month)) for name, _, head in filled]
         name, cells, _ = filled[max(range(len(filled)), key=lambda index: (*ranks[index], -index))]
         rows = [[cell_text(cell) for cell in row] for row in cells]
@@ -82,7 +95,10 @@ def read_xlsx(
             _show_percent_cells(rows, cells, layout, spec, data, name)
         _carry_merged_cells_down(rows, workbook, name, layout.data_start)
         body = grid.grid_from_rows(rows[layout.data_start :], layout.data_start + 1, layout.width)
-        return grid.deliver(body, layout, spec, city, file_name, sheet=name)
+        parsed = grid.deliver(body, layout, spec, city, file_name, sheet=name)
+        if name in scans:
+            _add_cell_issues(parsed, scans[name], layout)
+        return parsed
 
 
 def _names_month(name: str, head: list[list[str]], month: dt.date | None) -> bool:
@@ -100,7 +116,7 @@ Sheet = tuple[str, list[list[Cell]], list[list[str]]]
 
 
 def _filled_sheets(
-    workbook: CalamineWorkbook, sheets: list[str], file_name: str
+    workbook: CalamineWorkbook, sheets: list[str], file_name: str, limits: ReadLimits
 ) -> tuple[list[Sheet], DeliveryUnreadable | None]:
     """The sheets with at least one cell, and the error of the first damaged one (if another can be read).
 
@@ -110,7 +126,7 @@ def _filled_sheets(
     damaged: DeliveryUnreadable | None = None
     for name in sheets:
         try:
-            cells = _sheet_cells(workbook, name, file_name)
+            cells = _sheet_cells(workbook, name, file_name, limits)
         except DeliveryUnreadable as error:  # a damaged decoy sheet does not sink the report beside it
             damaged = damaged or error
             continue
@@ -162,14 +178,16 @@ def _carry_merged_cells_down(rows: list[list[str]], workbook: CalamineWorkbook, 
 # --- the container --------------------------------------------------------------
 
 
-def check_zip(data: bytes, file_name: str) -> None:
-    """Reject a truncated or corrupt .xlsx, a zip that is not a workbook, and a zip bomb.
+def check_zip(data: bytes, file_name: str, limits: ReadLimits = DEFAULT_LIMITS) -> None:
+    """Reject a truncated or corrupt .xlsx, a zip that is not a workbook, a zip bomb, and XML
+    parts declaring entities (the "billion laughs" in styles.xml).
 
     The declared sizes are checked first (cheap, and enough for an honest
     bomb); then every part is inflated in chunks and counted, which also
     verifies the CRCs, so a header that lies about its size or a damaged
     part is caught here rather than inside the Excel parser.
     """
+    max_unpacked = limits.max_unpacked_bytes
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -182,8 +200,8 @@ def check_zip(data: bytes, file_name: str) -> None:
             for part in parts
             if part.file_size > _MIB and part.file_size > MAX_RATIO * max(part.compress_size, 1)
         ]
-        if declared > MAX_UNPACKED_BYTES or packed_too_hard:
-            raise _bomb(file_name)
+        if declared > max_unpacked or packed_too_hard:
+            raise _bomb(file_name, max_unpacked)
         names = {part.filename for part in parts}
         if not any(name.startswith("xl/") for name in names) and "content.xml" not in names:
             raise DeliveryUnreadable(
@@ -192,11 +210,15 @@ def check_zip(data: bytes, file_name: str) -> None:
         unpacked = 0
         try:
             for part in parts:
+                tail = b""  # the end of the previous chunk, so a declaration split between two is seen
                 with archive.open(part) as stream:
                     while chunk := stream.read(_CHUNK):
                         unpacked += len(chunk)
-                        if unpacked > MAX_UNPACKED_BYTES:
-                            raise _bomb(file_name)
+                        if unpacked > max_unpacked:
+                            raise _bomb(file_name, max_unpacked)
+                        if workbook_scan.declares_entities(tail + chunk):
+                            raise workbook_scan.entity_rejection(file_name, part.filename)
+                        tail = chunk[-16:]
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
             raise _damaged(file_name) from None
 
@@ -207,9 +229,9 @@ def _damaged(file_name: str) -> DeliveryUnreadable:
     )
 
 
-def _bomb(file_name: str) -> DeliveryUnreadable:
+def _bomb(file_name: str, max_unpacked: int) -> DeliveryUnreadable:
     return DeliveryUnreadable(
-        f"{file_name}：文件解压后超过{MAX_UNPACKED_BYTES // _MIB} MB或压缩比异常（疑似压缩炸弹），已拒收。"
+        f"{file_name}：文件解压后超过{max_unpacked // _MIB} MB或压缩比异常（疑似压缩炸弹），已拒收。"
         "月报只应有几百行；请删除多余的工作表和空白行列后重新报送。"
     )
 
@@ -246,14 +268,62 @@ def _sheet_order(workbook: CalamineWorkbook) -> Iterator[str]:
     yield from (meta.name for meta in sheets if meta.visible != SheetVisibleEnum.Visible)
 
 
-def _sheet_cells(workbook: CalamineWorkbook, name: str, file_name: str) -> list[list[Cell]]:
-    """The sheet's cells from A1 (row i is Excel row i + 1), as calamine types them."""
+def _sheet_cells(
+    workbook: CalamineWorkbook, name: str, file_name: str, limits: ReadLimits = DEFAULT_LIMITS
+) -> list[list[Cell]]:
+    """The sheet's cells from A1 (row i is Excel row i + 1), as calamine types them.
+
+    A legacy .xls cannot be scanned before calamine reads it (its sheets are
+    binary), but its grid is at most 65,536 × 256; the cell limit is checked
+    on calamine's grid before its cells become Python objects.
+    """
     try:
-        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_name(name)
+        area = (
+            (sheet.start[0] if sheet.start else 0) + sheet.height,
+            (sheet.start[1] if sheet.start else 0) + sheet.width,
+        )
+        if area[0] * area[1] > limits.max_cells:
+            raise _sheet_too_large(file_name, name, area, limits)
+        return sheet.to_python(skip_empty_area=False)
+    except DeliveryUnreadable:
+        raise
     except Exception as error:
         raise DeliveryUnreadable(
             f"{file_name}：工作表“{name}”已损坏，无法读取（{type(error).__name__}）。请重新导出并报送。"
         ) from error
+
+
+def _sheet_too_large(file_name: str, name: str, area: tuple[int, int], limits: ReadLimits) -> DeliveryUnreadable:
+    return DeliveryUnreadable(
+        f"{file_name}：工作表“{name}”的数据范围达到{area[0]:,}行×{area[1]:,}列，超过上限{limits.max_cells:,}个单元格"
+        "（CITYDW_XLSX_MAX_CELLS），未读取，已拒收。请删除表格以外的行和列（选中后“删除”，不是“清除内容”）后重新报送。"
+    )
+
+
+# --- cells calamine reads as empty: error values, formulas never calculated ---------------------
+
+
+def _add_cell_issues(parsed: ParsedDelivery, scan: workbook_scan.SheetScan, layout: grid.Layout) -> None:
+    """A row problem for each error cell and uncalculated formula in a template column of a data row."""
+    fields = {column + 1: name for name, column in layout.columns.items()}  # 1-based, as the scan counts
+    rows = set(parsed.frame[SOURCE_ROW].tolist())
+    found = []
+    for cells, rule_id in ((scan.errors, "parse.cell_error"), (scan.uncached, "parse.formula_uncached")):
+        for (row, column), written in cells.items():
+            if row not in rows or column not in fields:
+                continue
+            cell = workbook_scan.cell_name(row, column)
+            if rule_id == "parse.cell_error":
+                message = f"单元格{cell}是公式错误{written}，请改正公式或直接填写数值"
+            else:
+                message = f"单元格{cell}的公式没有计算结果，请在Excel中打开后保存再报送"
+            field = fields[column]
+            found.append(ParseIssue(row, field, layout.headers[field], written, rule_id, message))
+    if found:
+        order = {name: position for position, name in enumerate(layout.columns)}
+        parsed.issues.extend(found)
+        parsed.issues.sort(key=lambda issue: (issue.source_row, order.get(issue.field, 0)))
 
 
 # --- cells formatted as a percentage -------------------------------------------------

@@ -31,6 +31,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from citydw.calendar import CalendarNotPublished
+from citydw.display import for_people
 from citydw.quality.ledger import add_working_days
 from citydw.registry import DatasetSpec
 
@@ -206,9 +207,10 @@ def _row_key(spec: DatasetSpec, record: object) -> str | None:
     if not isinstance(record, dict) or not spec.key:
         return None
     values = [record.get(field) for field in spec.key]
-    if any(v is None or str(v).strip() == "" for v in values):
+    shown = [for_people(v) for v in values]
+    if any(v is None or v.strip() == "" for v in shown):
         return None
-    return " / ".join(str(v).strip() for v in values)
+    return " / ".join(v.strip() for v in shown if v is not None)
 
 
 def _write(

@@ -39,6 +39,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from citydw.display import for_people, number
 from citydw.months import previous_month
 from citydw.parsing.model import SOURCE_ROW, ParsedDelivery
 from citydw.registry import DatasetSpec
@@ -89,9 +90,10 @@ CHECKS: dict[str, CheckDefinition] = {
         "两表相差不超过{tolerance}万元（通报以亿元保留两位小数）",
     ),
     "row_count_collapse": CheckDefinition(
-        "warning",
-        "本月报送行数较上月锐减，疑似漏报",
-        "行数不少于上月的{min_percent}%",
+        "blocking",
+        "行数骤降，请确认",
+        "行数不少于上月（或本月已入库版本）的{min_percent}%；请核对文件是否完整。"
+        "如确属实际情况，请告知数据组，由数据组确认后入库（citydw ingest --confirm-shrink）",
     ),
     "belongs_to_dataset": CheckDefinition(
         "blocking",
@@ -113,6 +115,7 @@ class _Inputs:
     parsed: ParsedDelivery
     config: dict[str, Any]
     definition: CheckDefinition
+    shrink_confirmed: bool = False
 
     def header(self, field: str) -> str:
         """The template's header of ``field``: rule texts stay the same from month to month
@@ -127,13 +130,17 @@ def check_delivery(
     month: date,
     parsed: ParsedDelivery,
     checks: list[dict[str, Any]],
+    *,
+    shrink_confirmed: bool = False,
 ) -> list[RuleResult]:
     """Run the dataset rules ``checks`` (a suite's ``meta.citydw_checks``) on one parsed delivery.
 
     Reads the previous month's accepted rows and delivery from the warehouse;
     writes nothing. A rule that has nothing to compare (January for a
     within-year rule, no previous month loaded, no total row) is recorded as
-    passed on zero rows, so the report shows it ran.
+    passed on zero rows, so the report shows it ran. ``shrink_confirmed``
+    (``citydw ingest --confirm-shrink``) records a collapsed row count as a
+    confirmed warning instead of holding the delivery back.
     """
     results = []
     for position, config in enumerate(checks, start=1):
@@ -152,7 +159,7 @@ def check_delivery(
                     f"{spec.id}: meta.citydw_checks entry {position} ({name}) names {field!r}, "
                     "not a field of the dataset"
                 )
-        inputs = _Inputs(conn, spec, month, parsed, config, CHECKS[name])
+        inputs = _Inputs(conn, spec, month, parsed, config, CHECKS[name], shrink_confirmed)
         results.extend(_RUNNERS[name](inputs))
     return results
 
@@ -288,25 +295,43 @@ def _unit_slip(inputs: _Inputs) -> list[RuleResult]:
 
 
 def _row_count_collapse(inputs: _Inputs) -> list[RuleResult]:
+    """A delivery with far fewer rows than the version it would replace, or than last month's.
+
+    A broken file (a quote that swallowed the rest, a sheet cut short) reads
+    as a handful of rows and would replace a whole month; a department that
+    really has fewer projects says so, and a person confirms. The reference
+    is the month's accepted version when this is a correction, else the
+    previous month's accepted delivery. Blocking by default: the delivery is
+    rejected (held) until ``citydw ingest --confirm-shrink`` accepts it.
+    """
     min_ratio = float(inputs.config.get("min_ratio", 0.5))
     min_previous = int(inputs.config.get("min_previous", 10))
-    row = inputs.conn.execute(
-        """
-        select rows_received from meta.deliveries
-        where dataset = %s and report_month = %s and status = 'accepted'
-        """,
-        (inputs.spec.id, previous_month(inputs.month)),
-    ).fetchone()
     rows_now = len(inputs.parsed.frame)
+    reference = _accepted_rows(inputs, inputs.month)
+    described = "本版{now}行，本月已入库的版本{before}行"
+    if reference is None:
+        reference = _accepted_rows(inputs, previous_month(inputs.month))
+        described = "本月{now}行，上月{before}行"
     compared, sample = 0, []
-    if row and row[0] is not None and row[0] >= min_previous:
+    if reference is not None and reference >= min_previous:
         compared = 1
-        if rows_now < min_ratio * row[0]:
-            sample = [f"本月{rows_now}行，上月{row[0]}行"]
+        if rows_now < min_ratio * reference:
+            sample = [described.format(now=rows_now, before=reference)]
     result = _result(inputs, "row_count_collapse", None, compared, [], min_percent=_num(min_ratio * 100))
     if sample:
         result = replace(result, success=False, unexpected_count=1, sample=sample)
+        if inputs.shrink_confirmed:
+            result = replace(result, severity="warning", description=f"{result.description}（数据组已确认）")
     return [result]
+
+
+def _accepted_rows(inputs: _Inputs, month: date) -> int | None:
+    """Rows received in the accepted delivery of ``month``, if there is one."""
+    row = inputs.conn.execute(
+        "select rows_received from meta.deliveries where dataset = %s and report_month = %s and status = 'accepted'",
+        (inputs.spec.id, month),
+    ).fetchone()
+    return row[0] if row and row[0] is not None else None
 
 
 def _known_in_dataset(inputs: _Inputs) -> list[RuleResult]:
@@ -327,7 +352,7 @@ def _known_in_dataset(inputs: _Inputs) -> list[RuleResult]:
         values = frame[column].astype("string").str.strip()
         unknown = values.notna() & ~values.isin(known)
         failures = [
-            RowFailure(source_row=int(row), column=column, value=str(value))
+            RowFailure(source_row=int(row), column=column, value=for_people(value))
             for row, value in zip(frame.loc[unknown, SOURCE_ROW], values[unknown], strict=True)
         ]
     return [
@@ -676,6 +701,5 @@ def _total_tolerance(inputs: _Inputs, column: str, rows: int) -> float:
 
 
 def _num(value: float) -> str:
-    """A number as a clerk writes it: no exponent, no trailing zeros."""
-    text = f"{value:,.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """A number as a clerk writes it (citydw.display): no exponent, no trailing zeros, never "-0"."""
+    return number(value)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 
 from citydw.city import City
+from citydw.display import for_people
 from citydw.quality.cases import CaseRow
 from citydw.registry import Department, Registry
 
@@ -52,7 +53,7 @@ _WIDTHS = {"报表": 22, "文件名": 36, "记录编号": 26, "列名": 18, "填
 
 def neutralise(value: object) -> str:
     """A cell's text that no spreadsheet will evaluate: ``=1+1`` → ``'=1+1``."""
-    text = "" if value is None else str(value)
+    text = for_people(value) or ""
     return TEXT_MARKER + text if text.startswith(FORMULA_TRIGGERS) else text
 
 

@@ -20,6 +20,7 @@ class Candidate:
     received_at: datetime
     read: Callable[[], bytes]
     submitted_by: str | None = None  # the portal account that sent it; None for drops and APIs
+    size: int | None = None  # bytes, when the source knows it before reading: checked against the limit
 
 
 class SourceError(Exception):

@@ -12,6 +12,12 @@ Pages are retried with exponential backoff on what a later attempt may cure
 answer that is not the contract fails at once with a :class:`SourceError`, which
 the pipeline records as a failed fetch. The token only ever travels in the
 ``Authorization`` header: no URL, message or archived byte contains it.
+
+A hostile or broken server cannot hold the pipeline: each request has a total
+deadline (a server that drips a byte every few seconds never trips a read
+timeout) and a size cap, both checked while the answer streams in. A page
+nested too deep to parse is handed to the pipeline as it came, so the reader
+rejects it with its reason, like the same JSON delivered as a file.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import json
 import logging
 import math
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -29,7 +37,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
+from citydw.parsing.records import MAX_DEPTH, nesting_exceeds, whole_number
 from citydw.registry import DatasetSpec
 from citydw.settings import Settings
 from citydw.sources import Candidate, SourceError
@@ -40,12 +50,30 @@ log = logging.getLogger(__name__)
 # Statuses a later attempt may cure: rate limiting and the server's own trouble.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 SNIPPET_CHARS = 200
+MAX_PAGES = 10_000
+"""Most pages one delivery may announce: a month is thousands of records, never millions of pages."""
+_CHUNK = 64 * 1024
+_MIB = 1024 * 1024
 
 
 class ApiNotConfigured(SourceError):
     """No base URL or no token for a department's API: an operator must act, retrying won't help."""
 
     retryable = False
+
+
+class AnswerTooLarge(SourceError):
+    """The server's answer is over the size cap: the same request would send it again."""
+
+    retryable = False
+
+
+class _Unparseable(Exception):
+    """A page that is JSON nested too deep to be a page: the pipeline gets its bytes, the reader rejects them."""
+
+    def __init__(self, body: bytes):
+        super().__init__("JSON nested too deep")
+        self.body = body
 
 
 class _Transient(Exception):
@@ -144,6 +172,8 @@ def list_candidates(spec: DatasetSpec, settings: Settings, month: date) -> list[
         access.token,
         timeout=(settings.api_connect_timeout, settings.api_read_timeout),
         retries=settings.api_retries,
+        deadline=settings.api_request_deadline,
+        max_bytes=settings.api_max_bytes,
     )
     return [candidate] if candidate else []
 
@@ -173,18 +203,45 @@ def fetch_delivery(
     retries: int = 4,
     backoff: float = 1.0,
     max_backoff: float = 60.0,
+    deadline: float = 120.0,
+    max_bytes: int = 100 * _MIB,
 ) -> Candidate | None:
     """Every page of ``spec``'s feed for ``month`` as one canonical JSON file, or None when
     the API has no data for the month (total 0): the delivery is missing.
 
     ``timeout`` is (connect, read) seconds per request; each page gets ``retries``
     more attempts, waiting about ``backoff``·2ⁿ seconds (at most ``max_backoff``, or
-    longer if the server's Retry-After asks, up to that cap).
+    longer if the server's Retry-After asks, up to that cap). One attempt may take
+    ``deadline`` seconds in all and its answer ``max_bytes`` bytes.
     """
     if not token:
         raise ApiNotConfigured(f"{spec.id}: empty API token for {spec.department}")
     url = delivery_url(spec, base_url, month)
-    fetch_page = _page_fetcher(spec, token, timeout=timeout, retries=retries, backoff=backoff, max_backoff=max_backoff)
+    fetch_page = _page_fetcher(
+        spec,
+        token,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        max_backoff=max_backoff,
+        limits=(deadline, max_bytes),
+    )
+    try:
+        return _fetch_pages(spec, month, url, fetch_page)
+    except _Unparseable as page:
+        log.warning(
+            "%s: %s answered JSON nested deeper than %d levels; handed on to be rejected", spec.id, url, MAX_DEPTH
+        )
+        body = page.body
+        return Candidate(
+            file_name=f"{spec.id}-{month_token(spec, month)}.json",
+            source_uri=url,
+            received_at=datetime.now(tz=UTC),
+            read=lambda: body,
+        )
+
+
+def _fetch_pages(spec: DatasetSpec, month: date, url: str, fetch_page: PageFetcher) -> Candidate | None:
     with requests.Session() as session:
         first = fetch_page(session, url, 1)
         total, page_size = first["total"], first["page_size"]
@@ -194,6 +251,11 @@ def fetch_delivery(
             log.info("%s %s: the API has no data for the month", spec.id, month_token(spec, month))
             return None
         pages = math.ceil(total / page_size)
+        if pages > MAX_PAGES:
+            raise AnswerTooLarge(
+                f"{spec.id}: {_redacted(url)} 声称有{total:,}条记录、{pages:,}页，超过上限{MAX_PAGES:,}页，未继续读取。"
+                "一个月的数据只应有几千条；请联系接口提供方核对total和page_size。"
+            )
         items = _checked_items(spec, url, first, 1, pages, total, page_size)
         published = [first[LAST_MODIFIED]]
         for number in range(2, pages + 1):
@@ -252,7 +314,14 @@ PageFetcher = Callable[[requests.Session, str, int], dict]
 
 
 def _page_fetcher(
-    spec: DatasetSpec, token: str, *, timeout: tuple[float, float], retries: int, backoff: float, max_backoff: float
+    spec: DatasetSpec,
+    token: str,
+    *,
+    timeout: tuple[float, float],
+    retries: int,
+    backoff: float,
+    max_backoff: float,
+    limits: tuple[float, int],
 ) -> PageFetcher:
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": "citydw"}
     exponential = wait_exponential_jitter(initial=backoff, max=max_backoff, jitter=backoff)
@@ -279,7 +348,7 @@ def _page_fetcher(
             reraise=True,
         )
         try:
-            response = retrying(_get, session, page_url, headers, timeout)
+            response = retrying(_get, session, page_url, headers, timeout, limits)
         except _Transient as error:
             raise SourceError(f"{spec.id}: gave up on {page_url} after {retries + 1} attempts: {error}") from None
         return _page(spec, page_url, number, response)
@@ -288,11 +357,31 @@ def _page_fetcher(
 
 
 def _get(
-    session: requests.Session, url: str, headers: dict[str, str], timeout: tuple[float, float]
+    session: requests.Session,
+    url: str,
+    headers: dict[str, str],
+    timeout: tuple[float, float],
+    limits: tuple[float, int] = (120.0, 100 * _MIB),
 ) -> requests.Response:
-    """One GET; transient failures raise :class:`_Transient`, the rest come back as the response."""
+    """One GET; transient failures raise :class:`_Transient`, the rest come back as the response.
+
+    The answer is streamed: ``limits`` is (total seconds, bytes) for the whole
+    answer; past either the request is abandoned.
+    """
+    deadline, max_bytes = limits
+    started = time.monotonic()
+
+    def request() -> requests.Response:
+        per_read = (timeout[0], min(timeout[1], deadline))
+        response = session.get(url, headers=headers, timeout=per_read, allow_redirects=True, stream=True)
+        with response:
+            _receive(response, url, started + deadline, max_bytes)
+        return response
+
     try:
-        response = session.get(url, headers=headers, timeout=timeout, allow_redirects=True)
+        response = _in_time(request, deadline)
+    except _OverDeadline:
+        raise _Transient(f"接口在{deadline:g}秒内未传完应答（总时限），已中断") from None
     except requests.Timeout as error:
         kind = "connecting" if isinstance(error, requests.ConnectTimeout) else "waiting for the answer"
         seconds = timeout[0] if isinstance(error, requests.ConnectTimeout) else timeout[1]
@@ -307,6 +396,80 @@ def _get(
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )
     return response
+
+
+class _OverDeadline(Exception):
+    pass
+
+
+def _in_time(request: Callable[[], requests.Response], seconds: float) -> requests.Response:
+    """``request()``, or :class:`_OverDeadline` after ``seconds``.
+
+    Per-read timeouts cannot stop a server that sends its status line and
+    headers a byte at a time, so the request runs in a daemon thread that is
+    abandoned at the deadline (it ends when the server gives up; it never
+    keeps the process alive). Inside, the body is also cut at the deadline.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["response"] = request()
+        except BaseException as error:  # handed to the caller's thread, which decides
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="citydw-api-request", daemon=True)
+    worker.start()
+    worker.join(seconds + 1)  # _receive stops on its own at the deadline; the second is its slack
+    if worker.is_alive():
+        raise _OverDeadline
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
+def _receive(response: requests.Response, url: str, deadline: float, max_bytes: int) -> None:
+    """Read the body into ``response.content``, within ``deadline`` (monotonic) and ``max_bytes``.
+
+    Each read waits at most until the deadline (the socket's timeout is cut
+    to the time left), so a server that sends a byte every few seconds is
+    stopped on time; a Content-Length over the cap is refused before reading.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(url, max_bytes)
+    raw = response.raw
+    chunks, received = [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _OverDeadline
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is not None:
+            sock.settimeout(min(left, sock.gettimeout() or left))
+        try:
+            chunk = raw.read1(_CHUNK, decode_content=True)
+        except (TimeoutError, ReadTimeoutError) as error:
+            if time.monotonic() >= deadline - 0.01:
+                raise _OverDeadline from error
+            raise requests.exceptions.ReadTimeout(str(error)) from error
+        except ProtocolError as error:  # the server hung up mid-answer
+            raise requests.exceptions.ChunkedEncodingError(str(error)) from error
+        if not chunk:
+            break
+        received += len(chunk)
+        if received > max_bytes:
+            raise _too_large(url, max_bytes)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what response.content would have read, now bounded
+    response._content_consumed = True
+
+
+def _too_large(url: str, max_bytes: int) -> AnswerTooLarge:
+    return AnswerTooLarge(
+        f"{_redacted(url)} 的应答超过{max_bytes / _MIB:g} MB（CITYDW_API_MAX_BYTES），已停止接收。"
+        "一页数据只应有几百条记录；请联系接口提供方检查分页。"
+    )
 
 
 def _page(spec: DatasetSpec, url: str, number: int, response: requests.Response) -> dict:
@@ -330,9 +493,15 @@ def _page(spec: DatasetSpec, url: str, number: int, response: requests.Response)
     if "html" in content_type.lower() or text.lstrip().startswith("<"):
         raise SourceError(f"{spec.id}: {url} answered HTML instead of JSON: {_snippet(text)}")
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
+        # NaN and Infinity are not JSON, but a department's server may send them: they pass,
+        # and the reader quarantines the record that holds one (a row problem, not a lost feed).
+        document = json.loads(text, parse_int=whole_number)
     except ValueError as error:
         raise SourceError(f"{spec.id}: {url} answered invalid JSON ({error}): {_snippet(text)}") from None
+    except RecursionError:
+        raise _Unparseable(response.content) from None
+    if nesting_exceeds(document, MAX_DEPTH + 2):  # the page envelope and its items list add two levels
+        raise _Unparseable(response.content)
     envelope = _envelope(spec, url, number, document)
     envelope[LAST_MODIFIED] = _http_date(response.headers.get("Last-Modified"))
     return envelope
@@ -410,10 +579,6 @@ def _retry_after(value: str | None) -> float | None:
         return None
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(tz=UTC)).total_seconds())
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _snippet(text: str) -> str:

@@ -59,6 +59,7 @@ def list_candidates(spec: DatasetSpec, drop_root: str, month: date) -> list[Cand
                 source_uri=fs.unstrip_protocol(full_path),
                 received_at=_modified_at(info),
                 read=partial(fs.cat_file, full_path),
+                size=info.get("size"),
             )
         )
     return sorted(candidates, key=lambda c: (c.received_at, c.file_name))
@@ -72,4 +73,5 @@ def candidate_from_file(url: str) -> Candidate:
         source_uri=fs.unstrip_protocol(path),
         received_at=datetime.now(tz=UTC),
         read=partial(fs.cat_file, path),
+        size=fs.size(path) if fs.isfile(path) else None,
     )

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from citydw.display import for_people
 from citydw.months import next_month
 from citydw.parsing.model import SOURCE_ROW, ParsedDelivery
 from citydw.validation.suites import Severity
@@ -247,11 +248,8 @@ def _rule_id(config: Any) -> str:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    return str(value)
+    """A failing value as the department reads it (a pair rule's values as "A / B", never a tuple repr)."""
+    return for_people(value)
 
 
 def _rule_result(expectation_result: Any, frame_columns: set[str]) -> RuleResult | None:

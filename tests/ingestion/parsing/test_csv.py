@@ -133,23 +133,56 @@ def test_tab_separated_text(drc_csv: DatasetSpec, city: City) -> None:
     assert column(parsed, "total_investment") == [1.5]
 
 
-def test_rows_with_too_few_or_too_many_cells_keep_their_place(drc_csv: DatasetSpec, city: City) -> None:
+def test_short_rows_under_the_table_keep_their_place(drc_csv: DatasetSpec, city: City) -> None:
+    rows = [["2022年7月重大项目调度表"], HEADERS]
+    rows += [row(n) for n in range(1, 30_001)]
+    rows[1000] = []  # a blank line (file row 1001)
+    rows += [["合计", *[""] * 16], ["填报人：王建国"], ["junk after the notes"]]
+    parsed = read_delivery(as_csv(rows, "gb18030"), "big.csv", drc_csv, city)
+    frame = parsed.frame
+    assert len(frame) == 29_999
+    assert frame[SOURCE_ROW].tolist() == [n for n in range(3, 30_003) if n != 1001]
+    assert frame["project_code"].iloc[0] == "2022-321012-48-01-000001"
+    assert frame["total_investment"].iloc[-1] == 30000.5
+    assert parsed.declared_month == date(2022, 7, 1)
+
+
+def test_table_rows_with_too_few_or_too_many_cells_reject_the_file_naming_them(
+    drc_csv: DatasetSpec, city: City
+) -> None:
+    """Issue 11.5: a row whose fields do not line up with the header would put values in the wrong columns."""
     rows = [["2022年7月重大项目调度表"], HEADERS]
     rows += [row(n) for n in range(1, 30_001)]
     rows[1000] = row(999)[:8]  # a short row (file row 1001)
     rows[2000] = [*row(1999), "多出来的一格"]  # a long row (file row 2001)
-    rows += [["合计", *[""] * 16], ["填报人：王建国"], ["junk after the notes"]]
-    parsed = read_delivery(as_csv(rows, "gb18030"), "big.csv", drc_csv, city)
-    frame = parsed.frame
-    assert len(frame) == 30_000
-    assert frame[SOURCE_ROW].tolist() == list(range(3, 30_003))
-    assert frame["project_code"].iloc[0] == "2022-321012-48-01-000001"
-    short = frame[frame[SOURCE_ROW] == 1001].iloc[0]
-    assert (short["project_code"], pd.isna(short["ytd_investment"])) == ("2022-321012-48-01-000999", True)
-    long = frame[frame[SOURCE_ROW] == 2001].iloc[0]
-    assert (long["project_code"], long["is_bond_funded"]) == ("2022-321012-48-01-001999", True)
-    assert frame["total_investment"].iloc[-1] == 30000.5
-    assert parsed.declared_month == date(2022, 7, 1)
+    rows += [["合计", *[""] * 16], ["填报人：王建国"]]
+    with pytest.raises(DeliveryUnreadable) as raised:
+        read_delivery(as_csv(rows, "gb18030"), "big.csv", drc_csv, city)
+    assert "big.csv：第1001行有8个、第2001行有18个字段，表头有17个" in str(raised.value)
+
+
+def test_a_trailing_delimiter_on_data_rows_only_shifts_nothing(drc_csv: DatasetSpec, city: City) -> None:
+    data = as_csv([HEADERS, [*row(1), ""], [*row(2), "", ""]], "utf-8")
+    parsed = read_delivery(data, "water.csv", drc_csv, city)
+    assert parsed.frame["project_code"].tolist() == ["2022-321012-48-01-000001", "2022-321012-48-01-000002"]
+
+
+def test_a_quote_that_never_closes_rejects_the_file_naming_its_line(drc_csv: DatasetSpec, city: City) -> None:
+    text = as_csv([HEADERS, *[row(n) for n in range(1, 58)]], "utf-8").decode("utf-8")
+    lines = text.splitlines(keepends=True)
+    lines[2] = '"' + lines[2]  # an opening quote at the start of file line 3, never closed
+    with pytest.raises(DeliveryUnreadable, match=r"第3行的引号.*没有配对"):
+        read_delivery("".join(lines).encode("utf-8"), "bonds.csv", drc_csv, city)
+
+
+def test_a_10_mb_cell_is_read(drc_csv: DatasetSpec, city: City) -> None:
+    """Issue 18.6: a cell larger than pyarrow's block was an English "straddling object" error."""
+    long_name = "很长的项目说明" * 1_500_000  # 10.5 million characters
+    parsed = read_delivery(
+        as_csv([HEADERS, row(1), [*row(2)[:1], long_name, *row(2)[2:]], row(3)], "utf-8"), "big.csv", drc_csv, city
+    )
+    assert parsed.frame["project_name"].str.len().tolist()[1] == len(long_name)
+    assert parsed.frame[SOURCE_ROW].tolist() == [2, 3, 4]
 
 
 def test_an_excel_file_on_a_csv_channel_is_read_as_excel(fixture_file: Files, drc_csv: DatasetSpec, city: City) -> None:

@@ -99,16 +99,34 @@ def test_january_starts_a_new_year_so_only_month_equals_cumulative_is_checked(db
     assert found["citydw.month_equals_cumulative_change:month_investment,ytd_investment"][1:4] == (False, 2, 1)
 
 
-def test_a_collapsing_row_count_is_a_warning(db, put):
+def test_a_collapsing_row_count_is_held_until_a_person_confirms_it(db, put):
+    """Issue 11.5: a delivery with far fewer rows than last month's is rejected until confirmed."""
     ingest_dataset(DATASET, "2022-06", file=put("june.xlsx", drc_workbook(june_rows(6), JUNE)))
-    july = [drc_project(1, **{YTD: 1600, MONTH: 200}), drc_project(2, **{YTD: 1600, MONTH: 200})]
+    july = put("july.xlsx", drc_workbook([drc_project(1, **{YTD: 1600, MONTH: 200}), drc_project(2)], JULY))
 
-    result = ingest_dataset(DATASET, "2022-07", file=put("july.xlsx", drc_workbook(july, JULY)))
+    held = ingest_dataset(DATASET, "2022-07", file=july)
 
-    assert result.status == "accepted" and result.rows_loaded == 2
+    assert held.status == "rejected" and held.reason.startswith("行数骤降，请确认（发现：本月2行，上月6行）")
     collapse = results(db, JULY)["citydw.row_count_collapse"]
-    assert collapse[:2] == ("warning", False) and collapse[4] == ["本月2行，上月6行"]
-    assert any(p.rule_id == "citydw.row_count_collapse" and p.severity == "warning" for p in result.problems)
+    assert collapse[:2] == ("blocking", False) and collapse[4] == ["本月2行，上月6行"]
+    assert db.execute("select count(*) from raw.drc__major_projects where report_month = %s", (JULY,)).fetchone() == (
+        0,
+    )
+
+    assert ingest_dataset(DATASET, "2022-07", file=july).status == "unchanged"  # the same bytes alone change nothing
+    confirmed = ingest_dataset(DATASET, "2022-07", file=july, confirm_shrink=True)
+
+    assert (confirmed.status, confirmed.version, confirmed.rows_loaded) == ("accepted", 1, 2)
+    assert db.execute(
+        "select version, status, status_reason from meta.deliveries where report_month = %s", (JULY,)
+    ).fetchall() == [(1, "accepted", None)]
+    collapse = results(db, JULY)["citydw.row_count_collapse"]
+    assert collapse[:2] == ("warning", False)
+    assert db.execute(
+        "select count(*) from meta.validation_results r join meta.deliveries d using (delivery_id) "
+        "where d.report_month = %s and r.rule_id = 'citydw.row_count_collapse'",
+        (JULY,),
+    ).fetchone() == (1,)  # decided again, not recorded twice
 
 
 def _parsed(frame: pd.DataFrame, totals: pd.DataFrame | None) -> ParsedDelivery:

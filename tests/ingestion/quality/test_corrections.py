@@ -57,7 +57,7 @@ def test_quarantined_rows_become_a_chinese_workbook_that_runs_no_formula_and_clo
     assert district["报表"] == "重大项目月度调度表" and district["记录编号"] == "2022-321002-48-01-000002"
     assert district["列名"] == "所在地区" and district["填报值"] == "'=1+1"
     assert district["问题"] == "所在地区须为本市所辖区县" and "广陵区" in district["应为"]
-    assert by_row[6]["填报值"] == "'-5.0" and by_row[7]["填报值"] == "'@待核实"
+    assert by_row[6]["填报值"] == "'-5" and by_row[7]["填报值"] == "'@待核实"
     assert by_row[6]["更正期限"].date() > date(2022, 8, 5)
     sheet = openpyxl.load_workbook(workbook)["待更正"]
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)

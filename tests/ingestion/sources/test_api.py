@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hostile import DrippingServer
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from citydw.demo.api_server import DemoApiServer, Faults, routes_from_registry, serve
 from citydw.registry import DatasetSpec, Department, Registry
@@ -339,7 +342,6 @@ def test_a_login_page_with_status_200_is_reported_as_html(httpserver: HTTPServer
     ("fixture", "reason"),
     [
         ("truncated.json", "invalid JSON"),
-        ("nan_value.json", "invalid JSON .*NaN"),
         ("bare_list.json", "answered a JSON list, not"),
     ],
 )
@@ -459,3 +461,64 @@ def test_demo_routes_follow_the_registry() -> None:
     department = Department(code="transport", name="市交通运输局", name_en="Transport", datasets=(TRANSPORT,))
 
     assert routes_from_registry(Registry([department])) == {("transport", "projects"): "transport_projects"}
+
+
+def test_nan_in_a_record_reaches_the_delivery_to_quarantine_its_row(httpserver: HTTPServer) -> None:
+    """NaN is not JSON, but losing the whole feed for one value is worse than quarantining its record."""
+    body = (FIXTURES / "nan_value.json").read_bytes()
+    expect_page(httpserver, 1).respond_with_data(body, content_type="application/json")
+
+    candidate = fetch(httpserver.url_for("/transport"))
+
+    items = json.loads(candidate.read())["items"]
+    assert math.isnan(items[0]["ztz"]) and items[1]["ztz"] == 86000.0
+
+
+def test_a_page_nested_200000_deep_is_handed_on_as_it_came(httpserver: HTTPServer) -> None:
+    """The reader rejects it with a reason (tests/ingestion/test_hostile_input.py), as the same file would be."""
+    body = b'{"total": 1, "page": 1, "page_size": 100, "items": [{"xmdm": ' + b"[" * 200_000 + b"]" * 200_000 + b"}]}"
+    expect_page(httpserver, 1).respond_with_data(body, content_type="application/json")
+
+    candidate = fetch(httpserver.url_for("/transport"))
+
+    assert candidate.read() == body
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["body", "status-line-and-headers"])
+def test_a_server_that_drips_its_answer_is_cut_off_at_the_deadline(whole: bool) -> None:
+    server = DrippingServer(interval=0.2, whole=whole)  # every read succeeds well within the 2 s read timeout
+    try:
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="总时限"):
+            fetch(server.url, timeout=(1, 2), retries=0, deadline=1.5)
+        assert time.monotonic() - started < 4
+    finally:
+        server.stop()
+
+
+def test_an_answer_over_the_size_cap_is_refused_while_it_streams(httpserver: HTTPServer) -> None:
+    def chunks():
+        for _ in range(64):  # 4 MiB, sent chunked: no Content-Length to refuse it by
+            yield b" " * 65536
+
+    expect_page(httpserver, 1).respond_with_response(Response(chunks(), content_type="application/json"))
+
+    with pytest.raises(SourceError, match="超过1 MB") as raised:
+        fetch(httpserver.url_for("/transport"), max_bytes=1024 * 1024)
+    assert not raised.value.retryable
+
+
+def test_an_answer_declaring_a_length_over_the_cap_is_refused_before_reading(httpserver: HTTPServer) -> None:
+    expect_page(httpserver, 1).respond_with_data(b" " * (2 * 1024 * 1024), content_type="application/json")
+
+    with pytest.raises(SourceError, match="超过1 MB"):
+        fetch(httpserver.url_for("/transport"), max_bytes=1024 * 1024)
+
+
+def test_a_feed_announcing_a_billion_pages_is_refused_after_the_first(httpserver: HTTPServer) -> None:
+    expect_page(httpserver, 1).respond_with_json(envelope(1, transport_records(1), total=10**9, page_size=1))
+
+    with pytest.raises(SourceError, match="超过上限10,000页") as raised:
+        fetch(httpserver.url_for("/transport"))
+    assert not raised.value.retryable
+    assert len(httpserver.log) == 1
