@@ -21,6 +21,18 @@
 
 with
 
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
+dim_department as (
+
+    select * from {{ ref('dim_department') }}
+
+),
+
 facilities as (
 
     select * from {{ ref('int_facilities_unioned') }}
@@ -84,10 +96,12 @@ facilities_typed as (
         latest_facilities.facility_id,
         latest_facilities.facility_name,
         latest_facilities.source_department,
+        dim_department.department_name as source_department_name,
         latest_facilities.register_type,
         coalesce(types_by_register_type.facility_types, array[]::text[]) as facility_types,
         coalesce(types_by_register_type.is_known_register_type, false) as is_known_register_type,
         latest_facilities.district_code,
+        dim_district.district_name,
         latest_facilities.street,
         latest_facilities.lng,
         latest_facilities.lat,
@@ -113,6 +127,10 @@ facilities_typed as (
             and latest_facilities.register_type = types_by_register_type.register_type
     left join latest_register_months
         on latest_facilities.source_dataset = latest_register_months.source_dataset
+    left join dim_district
+        on latest_facilities.district_code = dim_district.district_code
+    left join dim_department
+        on latest_facilities.source_department = dim_department.department
 
 )
 
