@@ -6,7 +6,7 @@
 
     The key is (source_dataset, facility_id). A facility's id is its project
     code until it is registered, then its unified social credit code
-    (DEPARTMENTS.md): the registers give no link between the two, so a
+    (docs/departments.md): the registers give no link between the two, so a
     facility that changes id appears twice, the older id with an earlier
     last_reported_month. A table, rebuilt whole: one row per facility, not per month.
 -#}
