@@ -134,4 +134,4 @@ facilities_typed as (
 
 )
 
-select * from facilities_typed
+{{ contract_typed_select('facilities_typed') }}
