@@ -2,7 +2,8 @@
 -- the city's rank in the province by amount and by growth. One row per
 -- report month with a provincial bulletin.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_01_bond_issuance_growth_and_rank where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_01_bond_issuance_growth_and_rank

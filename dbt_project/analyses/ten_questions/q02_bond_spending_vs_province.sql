@@ -3,7 +3,8 @@
 -- the city's own (Σ cumulative spent ÷ Σ allocated); the provincial average
 -- is the bulletin's; the bulletin_ columns compare like with like.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_02_bond_spending_vs_province where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_02_bond_spending_vs_province

@@ -3,7 +3,8 @@
 -- idle money; spread_pp is the month's gap between the best and the worst
 -- district (the same on every row of a month).
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_03_bond_spending_district_imbalance where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_03_bond_spending_district_imbalance

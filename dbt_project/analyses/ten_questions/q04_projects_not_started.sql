@@ -3,7 +3,8 @@
 -- started and the planned start date on or before the end of the month.
 -- The cause is the reported 问题类型, 未报告原因 when none is reported.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_04_projects_not_started where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_04_projects_not_started

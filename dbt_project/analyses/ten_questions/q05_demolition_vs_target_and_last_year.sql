@@ -3,7 +3,8 @@
 -- (district_code null, district_name 全市); floor areas in 万平方米, land in
 -- 亩, rates as fractions.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_05_demolition_vs_target_and_last_year where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_05_demolition_vs_target_and_last_year

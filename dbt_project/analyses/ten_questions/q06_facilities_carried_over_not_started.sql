@@ -3,7 +3,8 @@
 -- 规划), by district and facility type, with this year's plan for context.
 -- One row per district × facility type × report month with at least one.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_06_facilities_carried_over_not_started where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_06_facilities_carried_over_not_started

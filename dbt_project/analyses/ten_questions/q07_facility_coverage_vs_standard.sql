@@ -3,7 +3,8 @@
 -- 1000 residents against the per-1000 standard, and the share of residents
 -- within the type's service radius of an in-service facility.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_07_facility_coverage_vs_standard where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_07_facility_coverage_vs_standard

@@ -3,7 +3,8 @@
 -- (进度滞后: completion below month ÷ 12). One row per zone behind plan per
 -- report month.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_08_drainage_zones_behind_plan where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_08_drainage_zones_behind_plan

@@ -4,7 +4,8 @@
 -- type × status per report month; the *_order columns sort them as a
 -- planner reads them.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_09_spatial_plans_by_level_type_status where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_09_spatial_plans_by_level_type_status

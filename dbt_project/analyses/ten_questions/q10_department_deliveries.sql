@@ -4,7 +4,8 @@
 -- month the delivery reports on: pick a month, or a range (January to the
 -- month) for the year so far. problem names the worst of the problems.
 -- Every report month is returned: let the BI tool's filter pick the month
--- (report_month), or add `where report_month = date '2022-07-01'` in psql.
+-- (report_month). One month in psql:
+--   select * from marts.question_10_department_deliveries where report_month = date '2022-07-01'
 -- One statement, no session setting: runs unchanged in psql, Superset SQL
 -- Lab, Metabase and DBeaver as citydw_bi.
 -- Reads the view marts.question_10_department_deliveries
