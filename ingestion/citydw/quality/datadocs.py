@@ -165,6 +165,20 @@ def _fill(value: Any, parameters: dict[str, Any]) -> Any:
 
 
 def _render_page(delivery: dict, results: list[dict], kwargs_by_rule: dict[str, dict[str, Any]]) -> str:
+    """The version's page as GX renders it; a plain table of the same results when GX cannot.
+
+    GX refuses results it finds inconsistent (``InvalidCacheValueError``) and its renderers
+    have their own failures: whatever the rules recorded, the month keeps its page.
+    """
+    try:
+        page = _gx_page(delivery, results, kwargs_by_rule)
+    except Exception:
+        log.exception("GX could not render %s v%s; writing a plain page", delivery["dataset"], delivery["version"])
+        page = _plain_page(delivery, results)
+    return _offline(page, delivery)
+
+
+def _gx_page(delivery: dict, results: list[dict], kwargs_by_rule: dict[str, dict[str, Any]]) -> str:
     from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
     from great_expectations.expectations.registry import get_expectation_impl
@@ -222,12 +236,7 @@ def _render_page(delivery: dict, results: list[dict], kwargs_by_rule: dict[str, 
             "validation_time": results[0]["validated_at"].isoformat(),
         },
     )
-    try:
-        page = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(suite_result))
-    except Exception:
-        log.exception("GX could not render %s v%s; writing a plain page", delivery["dataset"], delivery["version"])
-        page = _plain_page(delivery, results)
-    return _offline(page, delivery)
+    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(suite_result))
 
 
 _SEVERITY_WORDS = {"blocking": "阻断", "row": "行级", "warning": "警告"}
@@ -260,7 +269,9 @@ def _plain_page(delivery: dict, results: list[dict]) -> str:
     )
     return (
         '<!doctype html><html><head><meta charset="utf-8"><title>校验明细</title></head><body>'
-        f"<h1>{html.escape(delivery['dataset'])}</h1><table><tr><th>结果</th><th>级别</th><th>规则</th>"
+        f"<h1>{html.escape(delivery['dataset'])}</h1>"
+        '<p class="render-note">说明：本页无法按 Great Expectations 的格式显示，以下为同一批校验结果的简表'
+        "（原因已写入运行日志）。</p><table><tr><th>结果</th><th>级别</th><th>规则</th>"
         f"<th>不符/总行数</th><th>示例</th></tr>{rows}</table></body></html>"
     )
 

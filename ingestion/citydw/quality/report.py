@@ -170,8 +170,13 @@ def write_report(
             charts.quarantine_by_department(quarantined), folder / "charts" / "quarantine.svg"
         )
 
-    datadocs = build_month_docs(conn, registry, city, month, folder / "datadocs", expectations_dir)
     written = workbooks.write_workbooks(folder.parent, registry, city, month, cases)
+    datadocs: Path | None = None
+    try:
+        datadocs = build_month_docs(conn, registry, city, month, folder / "datadocs", expectations_dir)
+    except Exception:
+        # The validation details are a supplement: the month keeps its report and workbooks without them.
+        log.exception("Data Docs of %s could not be written; the report says so instead", f"{month:%Y-%m}")
     index = folder / "index.html"
     html = _render_index(
         city=city,
@@ -182,7 +187,7 @@ def write_report(
         rules=rules.head(TOP_RULES),
         charts={name: path.relative_to(folder).as_posix() for name, path in chart_files.items()},
         workbooks={code: path.relative_to(folder).as_posix() for code, path in written.items()},
-        datadocs=datadocs.relative_to(folder).as_posix(),
+        datadocs=datadocs.relative_to(folder).as_posix() if datadocs else None,
         open_cases=sum(case.is_open for case in cases),
     )
     partial = index.with_suffix(".html.partial")
