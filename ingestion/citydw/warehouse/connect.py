@@ -62,6 +62,8 @@ def prepare_warehouse(url: str) -> str:
         # The BI role exists after migrating; its password comes from the environment,
         # or for the embedded laptop warehouse from a private file beside its data.
         roles.ensure_bi_password(url, bi_password(url))
+        with connect(url, autocommit=True) as conn:
+            roles.restrict_database(conn)
         _prepared.add(url)
         return url
 
