@@ -175,6 +175,18 @@ def url_with_database(url: str, dbname: str) -> str:
     return make_conninfo(url, dbname=dbname)
 
 
+def server_status(url: str) -> str:
+    """The server's version as PostgreSQL reports it, or ``unreachable: <why>`` (the password left out)."""
+    try:
+        with psycopg.connect(_with_app_name(url), connect_timeout=5) as conn:
+            row = conn.execute("select current_setting('server_version')").fetchone()
+            return f"PostgreSQL {row[0] if row else '?'}"
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        password = urlsplit(url).password if "://" in url else conninfo_to_dict(url).get("password")
+        return f"unreachable: {reason.replace(password, '***') if password else reason}"
+
+
 def redact_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     parts = urlsplit(url)
