@@ -74,12 +74,12 @@ def test_citydw_run_lands_the_month_in_the_mart(db, citydw_home):
         dataset: rest
         for dataset, *rest in db.execute(
             """
-            select dataset, as_of_date, due_date, is_late, working_days_late
+            select dataset, as_of_date, due_date, is_missing, working_days_late
             from marts.fct_department_delivery_monthly where report_month = '2022-07-01'
             """
         ).fetchall()
     }
-    # Due on the 5th working day of August 2022 (Fri 5 Aug); missing by Fri 12 Aug: 5 working days late.
+    # Due on the 5th working day of August 2022 (Fri 5 Aug); still missing on Fri 12 Aug: 5 working days late.
     assert ledger["drc.major_projects"] == [date(2022, 8, 12), date(2022, 8, 5), False, 0]
     assert ledger["housing.renovation_projects"] == [date(2022, 8, 12), date(2022, 8, 5), True, 5]
     deadlines = db.execute("select distinct deadline from meta.correction_cases where report_month = %s", (JULY,))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from types import FrameType
 
+from citydw.cluster.api import AirflowApi
 from citydw.cluster.local import (
     MONTHLY_DAG,
     REPORT_DAG,
@@ -104,29 +105,34 @@ def backfill_months(first: date, last: date, *, wait: bool = True, echo: Echo = 
                 seen[run.month] = run.state
                 echo(f"  {run.describe()}")
 
-    report = api.dag(REPORT_DAG)
-    if report is not None and report.get("is_paused"):
-        api.set_paused(REPORT_DAG, False)
-        echo(f"unpaused {REPORT_DAG}: the backfilled months get their reports")
+    _unpause_reports(api, echo)
     outcome = backfill(api, first, last, wait=wait, timezone=settings.timezone, on_poll=progress)
     if not wait:
         echo(f"backfill {outcome.backfill_id} created; the scheduler runs it (UI: Browse → Backfills)")
         return True
-    return outcome.succeeded and _report_months([r.month for r in outcome.runs if r.state == "success"], echo)
+    done = [run.month for run in outcome.runs if run.state == "success"]
+    return report_months(api, done, timezone=settings.timezone, echo=echo) and outcome.succeeded
 
 
-def _report_months(months: list[date], echo: Echo) -> bool:
-    """Run the report DAG for each backfilled month, as of that month's schedule; whether all succeeded.
+def _unpause_reports(api: AirflowApi, echo: Echo) -> None:
+    report = api.dag(REPORT_DAG)
+    if report is not None and report.get("is_paused"):
+        api.set_paused(REPORT_DAG, False)
+        echo(f"unpaused {REPORT_DAG}: the backfilled months get their reports")
+
+
+def report_months(api: AirflowApi, months: list[date], *, timezone: str, echo: Echo = print) -> bool:
+    """Run the report DAG for each month, as of that month's schedule; whether every run succeeded.
 
     A backfill's runs publish the marts asset too, but a scheduler that
     creates no scheduled runs (the local cluster's default) creates no
-    asset-triggered ones either: the reports are asked for here.
+    asset-triggered ones either, and a paused report DAG runs nothing: the
+    reports are asked for here, after unpausing it.
     """
-    settings = get_settings()
-    api = api_for(settings)
+    _unpause_reports(api, echo)
     succeeded = True
     for month in months:
-        as_of = logical_date_for_month(month, settings.timezone).date().isoformat()
+        as_of = logical_date_for_month(month, timezone).date().isoformat()
         run_id = api.trigger(REPORT_DAG, None, {"month": f"{month:%Y-%m}", "as_of": as_of})
         state = api.wait_for_run(REPORT_DAG, run_id, timeout=1800)
         echo(f"  {REPORT_DAG} {month:%Y-%m}: {state}")
