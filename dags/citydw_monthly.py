@@ -87,15 +87,21 @@ def citydw_monthly() -> None:
     # The marts are built from whatever was accepted, even when a department's
     # ingest failed: its failure is on its own task (and alerted), not on everyone's.
     @task(outlets=[MARTS], trigger_rule="all_done")
-    def build(month: str, results: list[dict], outlet_events=None) -> dict:
+    def build(month: str, results: list[dict], outlet_events=None, logical_date=None) -> dict:
+        from datetime import date
+
+        from citydw.city import load_city
+        from citydw.quality.runs import as_of_for_run
         from citydw.transform import build as dbt_build
 
-        outcome = dbt_build()
+        # Lateness is counted to the run's own day, not the wall clock's (a replayed month reads as it did).
+        as_of = as_of_for_run(None, logical_date, load_city().timezone)
+        outcome = dbt_build(as_of=date.fromisoformat(as_of) if as_of else None)
         print(outcome.summary())
         if not outcome.success:
             raise RuntimeError("dbt build failed:\n" + "\n".join(outcome.failures))
         # The report DAG, scheduled on this asset, reads which month was built.
-        outlet_events[MARTS].extra = {"month": month}
+        outlet_events[MARTS].extra = {"month": month, "as_of": as_of}
         return {"month": month, "counts": outcome.counts}
 
     month = report_month()

@@ -10,7 +10,9 @@ code by hand; trigger this DAG with ``{"month": "YYYY-MM"}`` for any month.
 
 The month comes from the ``month`` param, else from the triggering asset
 event's ``extra["month"]`` (set by the build task), else it is the month
-before the run.
+before the run. Lateness and correction deadlines are counted to the
+``as_of`` param, else the build's logical day (``extra["as_of"]``), else this
+run's logical date: never the wall clock of a replay.
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ def _alert_data_team(context):
             type=["null", "string"],
             pattern=r"^\d{4}-\d{2}$",
             description="Report month YYYY-MM; empty means the month the triggering build was for.",
-        )
+        ),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Day lateness and correction deadlines are counted to; empty means the build's day.",
+        ),
     },
     default_args={
         "retries": 1,
@@ -59,10 +67,15 @@ def citydw_report() -> None:
         )
 
     @task
-    def report(month: str) -> dict:
+    def report(month: str, params=None, triggering_asset_events=None, logical_date=None) -> dict:
+        from citydw.city import load_city
         from citydw.quality.report import run
+        from citydw.quality.runs import as_of_for_report
 
-        result = run(month)
+        as_of = as_of_for_report(
+            (params or {}).get("as_of"), triggering_asset_events, logical_date, load_city().timezone
+        )
+        result = run(month, as_of=as_of)
         print(result.summary())
         return result.to_dict()
 

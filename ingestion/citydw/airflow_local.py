@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -54,8 +55,42 @@ def _migrate_metadata_db() -> None:
     initdb()
 
 
+@dataclass
+class MonthRun:
+    """What one month's in-process run did: the DAG runs' state and each dataset's outcome in *this* run.
+
+    The monthly DAG's run succeeds when its last task (the dbt build, which
+    runs whatever the ingests did) succeeds, so its state alone would call a
+    run with a failed ingest a success; ``failed`` names every task that failed.
+    """
+
+    month: date
+    state: str
+    datasets: dict[str, str] = field(default_factory=dict)  # dataset -> accepted | rejected | … | failed
+    reasons: dict[str, str] = field(default_factory=dict)  # dataset -> why, for those not accepted
+    failed: list[str] = field(default_factory=list)  # tasks, an ingest as its dataset id
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success" and not self.failed
+
+    @property
+    def outcome(self) -> str:
+        """``success``, or ``failed`` naming what failed: the line ``citydw run`` prints."""
+        if self.succeeded:
+            return "success"
+        return f"failed ({', '.join(self.failed) or self.state})"
+
+
 def run_month(month: date, settings: Settings | None = None, on_stage: Callable[[str], None] | None = None) -> str:
-    """Run the monthly DAG for ``month`` in-process; returns the run's final state.
+    """Run the monthly DAG (and then the report DAG) for ``month`` in-process; returns the outcome line."""
+    return run_month_outcome(month, settings, on_stage).outcome
+
+
+def run_month_outcome(
+    month: date, settings: Settings | None = None, on_stage: Callable[[str], None] | None = None
+) -> MonthRun:
+    """Run the monthly DAG for ``month`` in-process, then the report DAG; what each dataset did.
 
     ``on_stage`` hears "ingest" as the monthly DAG starts and "report" as the report DAG does.
     """
@@ -74,14 +109,62 @@ def run_month(month: date, settings: Settings | None = None, on_stage: Callable[
     conf = {"month": f"{month:%Y-%m}"}
     if on_stage:
         on_stage("ingest")
-    state = _state(dag.test(logical_date=logical_date, run_conf=conf))
-    if state == "success":
+    monthly = dag.test(logical_date=logical_date, run_conf=conf)
+    outcome = _outcome(month, monthly)
+    if outcome.state == "success":
         if on_stage:
             on_stage("report")
-        # A scheduler starts the report DAG from the marts asset; an in-process run does it here.
-        state = _state(dagbag.dags[REPORT_DAG].test(logical_date=logical_date, run_conf=conf))
-    return state
+        # A scheduler starts the report DAG from the marts asset; an in-process run does it here, also
+        # after a failed ingest: the report says what is missing.
+        report = dagbag.dags[REPORT_DAG].test(logical_date=logical_date, run_conf=conf)
+        outcome.state = _state(report)
+        outcome.failed += [f"{REPORT_DAG}.{task}" for task, _ in _failed_tasks(report)]
+    return outcome
 
 
 def _state(dag_run) -> str:
     return str(getattr(dag_run.state, "value", dag_run.state))
+
+
+def _outcome(month: date, dag_run) -> MonthRun:
+    """The monthly run's state, its failed tasks, and per dataset what its ingest task returned."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    run = MonthRun(month=month, state=_state(dag_run))
+    failed = _failed_tasks(dag_run)
+    with create_session() as session:
+        returned = session.scalars(
+            XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids="ingest", key="return_value")
+        ).all()
+        for xcom in returned:
+            value = XComModel.deserialize_value(xcom)
+            if isinstance(value, dict) and value.get("dataset"):
+                run.datasets[value["dataset"]] = value.get("status", "")
+                if value.get("reason"):
+                    run.reasons[value["dataset"]] = value["reason"]
+    for task, label in failed:
+        run.failed.append(label)
+        if task == "ingest":
+            run.datasets[label] = "failed"
+    return run
+
+
+def _failed_tasks(dag_run) -> list[tuple[str, str]]:
+    """(task id, label) of each failed task instance; a mapped ingest is labelled with its dataset."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    with create_session() as session:
+        instances = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_run.dag_id,
+                TaskInstance.run_id == dag_run.run_id,
+                TaskInstance.state.in_([TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED]),
+            )
+        ).all()
+        return sorted(
+            (ti.task_id, ti.rendered_map_index or ti.task_id if ti.map_index >= 0 else ti.task_id) for ti in instances
+        )

@@ -38,17 +38,41 @@ app.add_typer(cluster_app, name="cluster")
 Month = Annotated[str, typer.Option("--month", help="Report month, YYYY-MM.")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from citydw import __version__
+
+        try:
+            installed = version("citydw")
+        except PackageNotFoundError:  # run from a source tree without installing
+            installed = __version__
+        typer.echo(f"citydw {installed}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print citydw's version and exit."),
+    ] = False,
+) -> None:
+    """citydw — the city's monthly construction data pipeline and warehouse."""
+
+
 # Verdict lines already printed by this command: yearly data (last year's population) would
 # otherwise repeat the same line under every month of a range.
 _shown_verdicts: set[str] = set()
 
 
-def _echo_month_outcome(month) -> None:
+def _echo_month_outcome(month, this_run: dict[str, str] | None = None) -> None:
     from citydw.summary import month_outcome
     from citydw.warehouse.connect import connect
 
     with connect() as conn:
-        for line in month_outcome(conn, month):
+        for line in month_outcome(conn, month, this_run):
             if line not in _shown_verdicts:
                 typer.echo(line)
             _shown_verdicts.add(line)
@@ -79,13 +103,29 @@ def warehouse_down() -> None:
 
 @warehouse_app.command("status")
 def warehouse_status() -> None:
-    """Say whether the embedded warehouse runs, where, and on which port."""
+    """Say whether the warehouse answers: CITYDW_WAREHOUSE_URL's server, else the embedded one (exit 3 if not)."""
+    from citydw.settings import get_settings
     from citydw.warehouse import embedded
+    from citydw.warehouse.connect import redact_url, server_status
 
+    url = get_settings().warehouse_url
+    if url:
+        # A server citydw does not run: ask it, and never show the password (`citydw warehouse url` does).
+        answer = server_status(url)
+        typer.echo(f"{'server':>10}: CITYDW_WAREHOUSE_URL (not the embedded warehouse)")
+        typer.echo(f"{'url':>10}: {redact_url(url)}")
+        typer.echo(f"{'running':>10}: {not answer.startswith('unreachable')}")
+        typer.echo(f"{'version':>10}: {answer}")
+        if answer.startswith("unreachable"):
+            raise typer.Exit(code=3)
+        return
     status = embedded.status()
     for key, value in vars(status).items():
-        if key != "url" or status.running:
-            typer.echo(f"{key:>10}: {value}")
+        if key == "url":
+            if status.running and value:
+                typer.echo(f"{key:>10}: {redact_url(value)}  (`citydw warehouse url` prints it with its password)")
+            continue
+        typer.echo(f"{key:>10}: {value}")
     if not status.running:
         raise typer.Exit(code=3)
 
@@ -236,15 +276,52 @@ def build(full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental m
 
 
 @app.command()
+def docs(
+    serve: Annotated[bool, typer.Option(help="Serve them on 127.0.0.1 until Ctrl-C.")] = True,
+    port: Annotated[int, typer.Option(help="Port of the docs server.")] = 8081,
+) -> None:
+    """dbt's documentation of the warehouse (models, columns, lineage), generated and served.
+
+    The connection comes from CITYDW_WAREHOUSE_URL (or the embedded warehouse)
+    like every command: no CITYDW_PG_* variables to set by hand. Also writes
+    ``static_index.html``, one file that opens offline.
+    """
+    import os
+    from pathlib import Path
+
+    from citydw.settings import get_settings
+    from citydw.transform import run_dbt
+
+    generated = run_dbt(["docs", "generate", "--static"])
+    if not generated.success:
+        _fail("dbt docs generate failed:\n" + "\n".join(generated.failures))
+    target = Path(os.environ.get("DBT_TARGET_PATH") or get_settings().dbt_project_path / "target")
+    typer.echo(f"dbt docs: {target / 'static_index.html'} (one file, opens offline)")
+    if serve:
+        import socket
+
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                _fail(f"port {port} on 127.0.0.1 is taken: choose another with --port")
+        typer.echo(f"serving on http://127.0.0.1:{port}/ — Ctrl-C stops it")
+        run_dbt(["docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"])
+
+
+@app.command()
 def report(
     month: Month,
     build: Annotated[bool, typer.Option(help="Rebuild the quality marts first.")] = True,
     notify: Annotated[bool, typer.Option(help="Send the correction notices and alerts.")] = True,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Count lateness and deadlines to this day, YYYY-MM-DD; default today.")
+    ] = None,
 ) -> None:
     """The month's data-quality report, correction workbooks and notices (what citydw_report runs)."""
     from citydw.quality.report import run as run_report
 
-    result = run_report(month, build=build, notify=notify)
+    result = run_report(month, build=build, notify=notify, as_of=as_of)
     typer.echo(result.summary())
 
 
@@ -296,13 +373,13 @@ def run(
     months = month_range(parse_month(month), parse_month(to)) if to else [parse_month(month)]
     failed = []
     for report_month in months:
-        # Prints "citydw_monthly YYYY-MM: <state> … (log: …)"; Airflow's and dbt's output go to that log.
-        state, _log = run_month_quietly(report_month)
-        _echo_month_outcome(report_month)
-        if state != "success":
-            failed.append(report_month)
+        # Prints "citydw_monthly YYYY-MM: <outcome> … (log: …)"; Airflow's and dbt's output go to that log.
+        outcome, _log = run_month_quietly(report_month)
+        _echo_month_outcome(report_month, outcome.datasets)
+        if not outcome.succeeded:
+            failed.append(f"{report_month:%Y-%m} ({', '.join(outcome.failed) or outcome.state})")
     if failed:
-        _fail(f"runs that did not succeed: {', '.join(f'{m:%Y-%m}' for m in failed)}")
+        _fail(f"runs that did not succeed: {'; '.join(failed)}")
 
 
 @cluster_app.command("up")
@@ -339,6 +416,7 @@ def cluster_status() -> None:
     for line in lines:
         typer.echo(line)
     if not lines:
+        typer.echo("cluster stopped: no cluster process runs (`citydw cluster up --detach` starts it)")
         raise typer.Exit(code=3)
 
 

@@ -21,10 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from citydw.logfiles import logs_dir
 from citydw.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from citydw.airflow_local import MonthRun
 
 
 @contextmanager
@@ -120,9 +123,9 @@ def _watch_ingest(progress: MonthProgress, url: str, since, stop: threading.Even
         progress.update("build" if done >= progress.datasets else "ingest", min(done, progress.datasets))
 
 
-def run_month_quietly(month: date, settings: Settings | None = None) -> tuple[str, Path]:
+def run_month_quietly(month: date, settings: Settings | None = None) -> tuple[MonthRun, Path]:
     """The month's DAG runs (``airflow_local.run_month``) with their output in a log file and a progress
-    display on the terminal; returns the final state and the log's path."""
+    display on the terminal; returns what the run did and the log's path."""
     from citydw import airflow_local
     from citydw.registry import load_registry
     from citydw.warehouse.connect import connect, prepare_warehouse, resolve_warehouse_url
@@ -134,7 +137,7 @@ def run_month_quietly(month: date, settings: Settings | None = None) -> tuple[st
         since = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
     datasets = len(load_registry(settings.registry_path).datasets)
     stop = threading.Event()
-    state = "failed"
+    outcome = airflow_local.MonthRun(month, "failed")  # what stands if the run itself raises
     with output_to(log_path) as terminal:
         progress = MonthProgress(month, datasets, terminal)
         watcher = threading.Thread(target=_watch_ingest, args=(progress, url, since, stop), daemon=True)
@@ -145,9 +148,9 @@ def run_month_quietly(month: date, settings: Settings | None = None) -> tuple[st
             progress.update(stage)
 
         try:
-            state = airflow_local.run_month(month, settings, on_stage=on_stage)
+            outcome = airflow_local.run_month_outcome(month, settings, on_stage=on_stage)
         finally:
             stop.set()
             watcher.join(timeout=5)
-            progress.finish(state, log_path)
-    return state, log_path
+            progress.finish(outcome.outcome, log_path)
+    return outcome, log_path

@@ -14,8 +14,13 @@ def delivery_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     return conn.execute("select dataset, status, count(*) from meta.deliveries group by 1, 2 order by 1, 2").fetchall()
 
 
-def month_outcome(conn: psycopg.Connection, month: date) -> list[str]:
-    """One line per dataset for a run month: the accepted version, or why there is none."""
+def month_outcome(conn: psycopg.Connection, month: date, this_run: dict[str, str] | None = None) -> list[str]:
+    """One line per dataset for a run month: the accepted version, or why there is none.
+
+    With ``this_run`` (dataset → what this run's ingest did), each line starts
+    with that, and a dataset whose ingest failed says so with the error, even
+    when an earlier run's accepted version is still the one loaded.
+    """
     rows = conn.execute(
         """
         select distinct on (dataset) dataset, report_month, version, status, rows_loaded, rows_quarantined,
@@ -26,12 +31,39 @@ def month_outcome(conn: psycopg.Connection, month: date) -> list[str]:
         """,
         (month, date(month.year - 1, 1, 1)),
     ).fetchall()
+    this_run = this_run or {}
     lines = []
+    seen = set()
     for dataset, period, version, status, loaded, quarantined, file_name, reason in rows:
+        seen.add(dataset)
+        if this_run.get(dataset) == "failed":
+            lines.append(_failed_line(conn, dataset, month, f"v{version} {status} from an earlier run stays"))
+            continue
         counts = f"loaded {loaded or 0:>5}  quarantined {quarantined or 0:>4}" if status == "accepted" else ""
         why = f"  — {reason}" if reason and status != "accepted" else ""
-        lines.append(f"  {dataset:<36} {period:%Y-%m}  {status:<10} v{version} {counts}  ({file_name}){why}")
+        run = f"{this_run[dataset]:<10} " if dataset in this_run else ""
+        lines.append(f"  {run}{dataset:<36} {period:%Y-%m}  {status:<10} v{version} {counts}  ({file_name}){why}")
+    for dataset in sorted(d for d, outcome in this_run.items() if d not in seen):
+        lines.append(
+            _failed_line(conn, dataset, month, "nothing loaded")
+            if this_run[dataset] == "failed"
+            else f"  {this_run[dataset]:<10} {dataset}"
+        )
     return lines
+
+
+def _failed_line(conn: psycopg.Connection, dataset: str, month: date, loaded: str) -> str:
+    """A dataset whose ingest failed in this run, with the last error its source gave."""
+    error = conn.execute(
+        """
+        select detail from meta.fetch_attempts
+        where dataset = %s and outcome = 'error' and report_month in (%s, %s)
+        order by attempted_at desc limit 1
+        """,
+        (dataset, month, date(month.year - 1, 1, 1)),
+    ).fetchone()
+    why = f" — {error[0]}" if error and error[0] else ""
+    return f"  {'FAILED':<10} {dataset:<36} ({loaded}){why}"
 
 
 def mart_counts(conn: psycopg.Connection) -> list[tuple[str, int, int | None]]:

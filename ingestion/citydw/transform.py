@@ -8,8 +8,10 @@ derived from the warehouse URL.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
+from datetime import date
 
 from citydw.settings import Settings, get_settings
 
@@ -48,8 +50,15 @@ def ensure_raw_tables(url: str, settings: Settings) -> None:
             ensure_raw_table(conn, spec)
 
 
-def run_dbt(args: list[str], url: str | None = None, settings: Settings | None = None) -> BuildResult:
-    """Run one dbt command (``["build"]``, ``["source", "freshness"]`` …) against the warehouse."""
+def run_dbt(
+    args: list[str], url: str | None = None, settings: Settings | None = None, as_of: date | None = None
+) -> BuildResult:
+    """Run one dbt command (``["build"]``, ``["source", "freshness"]`` …) against the warehouse.
+
+    ``as_of`` is the day the delivery ledger counts lateness to (dbt var
+    ``citydw_as_of_date``): a run's logical date, so a replayed month reads
+    as it did on its schedule; None means today.
+    """
     from citydw.warehouse.connect import prepare_warehouse, resolve_warehouse_url
 
     settings = settings or get_settings()
@@ -65,6 +74,7 @@ def run_dbt(args: list[str], url: str | None = None, settings: Settings | None =
         "--project-dir", str(project),
         "--profiles-dir", str(project),
         "--log-path", str(settings.home_dir / "dbt-logs"),
+        *(["--vars", json.dumps({"citydw_as_of_date": as_of.isoformat()})] if as_of else []),
     ]  # fmt: skip
     outcome = dbtRunner().invoke(invocation)
     result = BuildResult(success=bool(outcome.success), command=" ".join(args))
@@ -78,5 +88,7 @@ def run_dbt(args: list[str], url: str | None = None, settings: Settings | None =
     return result
 
 
-def build(url: str | None = None, full_refresh: bool = False, settings: Settings | None = None) -> BuildResult:
-    return run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], url=url, settings=settings)
+def build(
+    url: str | None = None, full_refresh: bool = False, settings: Settings | None = None, as_of: date | None = None
+) -> BuildResult:
+    return run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], url=url, settings=settings, as_of=as_of)

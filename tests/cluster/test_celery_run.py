@@ -9,7 +9,8 @@ about a minute to start, a month's run about one and a half):
    it, and the run succeeds;
 2. ``citydw backfill`` of 2022-02..2022-03 goes through Airflow's
    scheduler-managed backfill: both months run, in order, one at a time;
-3. the mart of the three months is, row for row, the mart of an in-process
+3. each backfilled month's report is written once the report DAG runs for it;
+4. the mart of the three months is, row for row, the mart of an in-process
    run (``citydw run``) of the same deliveries on another fresh database,
    run meanwhile.
 """
@@ -30,7 +31,8 @@ from builders import drc_project, drc_workbook
 from psycopg import sql
 
 from citydw.backfill import backfill, plan_backfill
-from citydw.cluster import MONTHLY_DAG, ClusterConfig, LocalCluster
+from citydw.cluster import MONTHLY_DAG, REPORT_DAG, ClusterConfig, LocalCluster
+from citydw.cluster.service import report_months
 from citydw.demo.run import API_FOLDER, demo_apis
 from citydw.registry import load_registry
 from citydw.settings import get_settings
@@ -184,6 +186,13 @@ def test_months_on_celery_survive_a_killed_worker_and_backfill_in_order(
                 assert feb.end_date and mar.start_date
                 assert datetime.fromisoformat(feb.end_date) <= datetime.fromisoformat(mar.start_date)
                 print(f"backfill done after {time.monotonic() - started:.0f} s")
+
+                # 3. Each backfilled month gets its report (citydw backfill asks for it; the DAG was paused).
+                assert cluster.api.dag(REPORT_DAG)["is_paused"]
+                assert report_months(cluster.api, [FEB, MAR], timezone=settings.timezone)
+                assert not cluster.api.dag(REPORT_DAG)["is_paused"]
+                for month in ("2022-02", "2022-03"):
+                    assert (home / "reports" / month / "index.html").is_file(), month
         except BaseException:
             reference.kill()
             reference.wait()
@@ -191,7 +200,7 @@ def test_months_on_celery_survive_a_killed_worker_and_backfill_in_order(
         reference.wait(timeout=900)
     assert reference.returncode == 0, reference_log.read_text(errors="replace")[-3000:]
 
-    # 3. The marts are those of the in-process run, row for row.
+    # 4. The marts are those of the in-process run, row for row.
     on_celery, in_process = mart_rows(warehouse_url), mart_rows(reference_url)
     assert {row[0] for row in on_celery} == {JAN, FEB, MAR}
     assert on_celery == in_process

@@ -147,6 +147,72 @@ def test_bi_sessions_are_read_only_by_default(warehouse_url: str, bi_password: s
             conn.execute("create temporary table scratch (x int)")
 
 
+def test_bi_creates_no_large_object_even_in_a_read_write_transaction(
+    bi: psycopg.Connection, db: psycopg.Connection
+) -> None:
+    """A large object persists outside any table: creating one is writing (issue 18.2)."""
+    before = db.execute("select count(*) from pg_largeobject_metadata").fetchone()
+    for create in ("select lo_from_bytea(0, '\\x00'::bytea)", "select lo_create(0)", "select lo_creat(-1)"):
+        with pytest.raises(errors.InsufficientPrivilege), bi.transaction():
+            bi.execute("set transaction read write")
+            bi.execute(create)
+    assert db.execute("select count(*) from pg_largeobject_metadata").fetchone() == before
+    # The owner, who migrated the warehouse, still may.
+    assert db.execute("select lo_unlink(lo_from_bytea(0, '\\x00'::bytea))").fetchone() == (1,)
+
+
+def test_bi_cannot_create_temporary_tables(bi: psycopg.Connection) -> None:
+    with pytest.raises(errors.InsufficientPrivilege), bi.transaction():
+        bi.execute("set transaction read write")
+        bi.execute("create temporary table scratch (x int)")
+    assert bi.execute("select has_database_privilege(current_database(), 'temporary')").fetchone() == (False,)
+
+
+@pytest.mark.parametrize("database", ["postgres", "template1"])
+def test_bi_may_connect_to_the_warehouse_database_only(
+    bi: psycopg.Connection, warehouse_url: str, bi_password: str, database: str
+) -> None:
+    assert bi.execute("select current_database()").fetchone() == (conninfo_to_dict(warehouse_url)["dbname"],)
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(bi_url(url_with_database(warehouse_url, database), bi_password)).close()
+
+
+def test_another_database_on_the_server_made_later_refuses_bi_once_citydw_prepares_it(
+    warehouse_server_url: str, warehouse_url: str, bi_password: str
+) -> None:
+    """A database copied from a warehouse has PostgreSQL's default privileges again until prepared."""
+    name = f"citydw_test_copy_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(warehouse_server_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(name), sql.Identifier(conninfo_to_dict(warehouse_url)["dbname"])
+            )
+        )
+    copy = url_with_database(warehouse_server_url, name)
+    try:
+        prepare_warehouse(copy)
+        with (
+            psycopg.connect(bi_url(copy, bi_password), autocommit=True) as conn,
+            pytest.raises(errors.InsufficientPrivilege),
+            conn.transaction(),
+        ):
+            conn.execute("set transaction read write")
+            conn.execute("create temporary table scratch (x int)")
+    finally:
+        _drop_database(warehouse_server_url, copy)
+
+
+def test_bi_sees_raw_and_meta_tables_only_as_far_as_postgresql_cannot_hide_them(bi: psycopg.Connection) -> None:
+    """information_schema and every privilege check hide raw/meta; pg_catalog lists every name (README)."""
+    hidden = bi.execute(
+        "select count(*) from information_schema.columns where table_schema in ('raw', 'meta')"
+    ).fetchone()
+    assert hidden == (0,)
+    for relation in ("meta.deliveries", "raw.drc__secret_plans"):
+        with pytest.raises(errors.InsufficientPrivilege, match="permission denied for schema"):
+            bi.execute("select %s::regclass", (relation,))
+
+
 def test_bi_role_has_no_power_beyond_logging_in(db: psycopg.Connection) -> None:
     row = db.execute(
         "select rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls "
@@ -186,7 +252,10 @@ def test_awkward_passwords_are_quoted_and_only_a_scram_verifier_reaches_the_serv
     # A role of its own: citydw_bi's password is shared by the tests on this server.
     role = f"citydw_bi_test_{uuid.uuid4().hex[:8]}"
     awkward = "it's a \\ back'slash; drop role citydw_bi; --" + uuid.uuid4().hex
+    database = sql.Identifier(db.info.dbname)
     db.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+    # PUBLIC may not connect to a warehouse: a role of its own needs CONNECT to log in.
+    db.execute(sql.SQL("grant connect on database {} to {}").format(database, sql.Identifier(role)))
     try:
         apply_bi_password(db, awkward, role=role)
         assert can_log_in(warehouse_url, role, awkward)
@@ -194,6 +263,7 @@ def test_awkward_passwords_are_quoted_and_only_a_scram_verifier_reaches_the_serv
             stored = db.execute("select rolpassword from pg_authid where rolname = %s", (role,)).fetchone()
             assert stored is not None and stored[0].startswith("SCRAM-SHA-256$") and awkward not in stored[0]
     finally:
+        db.execute(sql.SQL("revoke connect on database {} from {}").format(database, sql.Identifier(role)))
         db.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 

@@ -9,6 +9,7 @@ REST client that it, and ``citydw backfill``, use to talk to any Airflow 3.
 from citydw.cluster.api import AirflowApi, AirflowApiError
 from citydw.cluster.local import (
     MONTHLY_DAG,
+    REPORT_DAG,
     ClusterConfig,
     ClusterError,
     LocalCluster,
@@ -21,6 +22,7 @@ from citydw.cluster.redis import RedisNotAvailableError, ensure_redis_server
 
 __all__ = [
     "MONTHLY_DAG",
+    "REPORT_DAG",
     "AirflowApi",
     "AirflowApiError",
     "ClusterConfig",

@@ -90,12 +90,13 @@ class AirflowApi:
     def set_paused(self, dag_id: str, paused: bool) -> None:
         self.request("PATCH", f"/api/v2/dags/{quote(dag_id)}", json={"is_paused": paused})
 
-    def trigger(self, dag_id: str, logical_date: datetime, conf: dict[str, Any] | None = None) -> str:
-        """Create a DAG run for the scheduler to run; returns its run id."""
+    def trigger(self, dag_id: str, logical_date: datetime | None, conf: dict[str, Any] | None = None) -> str:
+        """Create a DAG run for the scheduler to run; returns its run id. No logical date: a run of "now"
+        that never collides with another run's date (the report of a month, once more)."""
         run = self.request(
             "POST",
             f"/api/v2/dags/{quote(dag_id)}/dagRuns",
-            json={"logical_date": logical_date.isoformat(), "conf": conf or {}},
+            json={"logical_date": logical_date.isoformat() if logical_date else None, "conf": conf or {}},
         )
         return str(run["dag_run_id"])
 

@@ -57,6 +57,7 @@ from citydw.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 MONTHLY_DAG = "citydw_monthly"
+REPORT_DAG = "citydw_report"
 LISTEN_HOST = "127.0.0.1"
 STATE_FILE = "cluster.json"
 
@@ -495,6 +496,7 @@ def local_cluster(settings: Settings | None = None, **overrides: Any) -> Iterato
 
 __all__ = [
     "MONTHLY_DAG",
+    "REPORT_DAG",
     "ClusterConfig",
     "ClusterError",
     "LocalCluster",

@@ -8,7 +8,17 @@ from collections.abc import Callable
 from datetime import date
 from types import FrameType
 
-from citydw.cluster.local import MONTHLY_DAG, ClusterConfig, LocalCluster, api_for, running_processes, stop_detached
+from citydw.cluster.api import AirflowApi
+from citydw.cluster.local import (
+    MONTHLY_DAG,
+    REPORT_DAG,
+    ClusterConfig,
+    LocalCluster,
+    api_for,
+    logical_date_for_month,
+    running_processes,
+    stop_detached,
+)
 from citydw.settings import Settings, get_settings
 
 Echo = Callable[[str], None]
@@ -21,6 +31,7 @@ def up(*, detach: bool = False, echo: Echo = print, settings: Settings | None = 
     echo(f"starting the local cluster under {cluster.home} (logs in {cluster.home / 'logs'}) …")
     with cluster if not detach else _started(cluster):
         cluster.wait_for_dag(MONTHLY_DAG)
+        cluster.wait_for_dag(REPORT_DAG)  # paused at creation like every DAG: no report would ever be written
         echo(f"Airflow UI and API: {cluster.api_url}  (every user is admin: local only)")
         echo(f"processes: {', '.join(f'{p.name} ({p.pid})' for p in cluster.processes.values())}")
         echo(
@@ -94,8 +105,36 @@ def backfill_months(first: date, last: date, *, wait: bool = True, echo: Echo = 
                 seen[run.month] = run.state
                 echo(f"  {run.describe()}")
 
+    _unpause_reports(api, echo)
     outcome = backfill(api, first, last, wait=wait, timezone=settings.timezone, on_poll=progress)
     if not wait:
         echo(f"backfill {outcome.backfill_id} created; the scheduler runs it (UI: Browse → Backfills)")
         return True
-    return outcome.succeeded
+    done = [run.month for run in outcome.runs if run.state == "success"]
+    return report_months(api, done, timezone=settings.timezone, echo=echo) and outcome.succeeded
+
+
+def _unpause_reports(api: AirflowApi, echo: Echo) -> None:
+    report = api.dag(REPORT_DAG)
+    if report is not None and report.get("is_paused"):
+        api.set_paused(REPORT_DAG, False)
+        echo(f"unpaused {REPORT_DAG}: the backfilled months get their reports")
+
+
+def report_months(api: AirflowApi, months: list[date], *, timezone: str, echo: Echo = print) -> bool:
+    """Run the report DAG for each month, as of that month's schedule; whether every run succeeded.
+
+    A backfill's runs publish the marts asset too, but a scheduler that
+    creates no scheduled runs (the local cluster's default) creates no
+    asset-triggered ones either, and a paused report DAG runs nothing: the
+    reports are asked for here, after unpausing it.
+    """
+    _unpause_reports(api, echo)
+    succeeded = True
+    for month in months:
+        as_of = logical_date_for_month(month, timezone).date().isoformat()
+        run_id = api.trigger(REPORT_DAG, None, {"month": f"{month:%Y-%m}", "as_of": as_of})
+        state = api.wait_for_run(REPORT_DAG, run_id, timeout=1800)
+        echo(f"  {REPORT_DAG} {month:%Y-%m}: {state}")
+        succeeded &= state == "success"
+    return succeeded

@@ -119,7 +119,8 @@ def run_months(months: list[date], on_month: Callable[[date], None] | None = Non
         import citydw.demo.api_server  # noqa: F401
     with demo_apis(settings), demo_mailbox(settings):
         for month in months:
-            states[month], _log = run_month_quietly(month, settings)
+            outcome, _log = run_month_quietly(month, settings)
+            states[month] = outcome.outcome
             if on_month is not None:
                 on_month(month)
     return states

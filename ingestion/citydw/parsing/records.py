@@ -59,7 +59,8 @@ def read_records(
         data_start=0,
         width=len(present),
         columns={name: index for index, name in enumerate(present)},
-        headers=dict(present),
+        # The department's own words for each field (the registry's Chinese name), not the JSON key.
+        headers={name: spec.field(name).header or key for name, key in present.items()},
         extra_headers=sorted(str(key) for key in seen - set(keys.values())),
     )
     rows = grid.Grid(columns, np.arange(1, len(records) + 1, dtype=np.int64))

@@ -63,10 +63,24 @@ class _Case:
     opened_version: int
     closed_at: datetime | None = None
     closed_by_delivery_id: int | None = None
+    received_at: datetime | None = None  # when the version that opened the case arrived
 
 
-def sync_cases(conn: psycopg.Connection, spec: DatasetSpec, month: date, due: date | None, timezone: str) -> int:
-    """Rebuild ``spec``'s correction cases for ``month``; returns how many are open."""
+def sync_cases(
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    due: date | None,
+    timezone: str,
+    *,
+    as_of: date | None = None,
+) -> int:
+    """Rebuild ``spec``'s correction cases for ``month``; returns how many are open.
+
+    A case's deadline counts from the day it was found, and no later than
+    ``as_of`` (the run's logical day): a month replayed years later gets the
+    deadlines it had on its schedule.
+    """
     versions = _decided_versions(conn, spec.id, month)
     cases: dict[str, _Case] = {}
     for version in versions:
@@ -76,7 +90,11 @@ def sync_cases(conn: psycopg.Connection, spec: DatasetSpec, month: date, due: da
             if case is None or case.closed_at is not None:
                 # New, or back after a correction had closed it: open (again) from this version.
                 cases[key] = _Case(
-                    problem_key=key, opened_at=version["decided_at"], opened_version=version["version"], **problem
+                    problem_key=key,
+                    opened_at=version["decided_at"],
+                    opened_version=version["version"],
+                    received_at=version["received_at"],
+                    **problem,
                 )
             else:
                 for field, value in problem.items():
@@ -86,8 +104,15 @@ def sync_cases(conn: psycopg.Connection, spec: DatasetSpec, month: date, due: da
                 if case.closed_at is None and key not in found and case.version < version["version"]:
                     case.closed_at = version["decided_at"]
                     case.closed_by_delivery_id = version["delivery_id"]
-    _write(conn, spec.id, month, list(cases.values()), due, timezone)
+    _write(conn, spec.id, month, list(cases.values()), due, timezone, as_of)
     return sum(case.closed_at is None for case in cases.values())
+
+
+def row_words(source_row: int | None, is_api: bool) -> str:
+    """Where a problem is, as the department counts: a file's row (as Excel numbers it), an API's record."""
+    if source_row is None:
+        return "整表"
+    return f"第{source_row}条记录" if is_api else f"第{source_row}行"
 
 
 def correction_deadline(start: date) -> date:
@@ -113,7 +138,7 @@ def _decided_versions(conn: psycopg.Connection, dataset: str, month: date) -> li
         cur.execute(
             """
             select delivery_id, version, status, status_reason, file_name,
-                   coalesce(decided_at, registered_at) as decided_at
+                   coalesce(decided_at, registered_at) as decided_at, received_at
             from meta.deliveries
             where dataset = %s and report_month = %s and status in ('accepted', 'rejected', 'superseded')
             order by version
@@ -214,7 +239,13 @@ def _row_key(spec: DatasetSpec, record: object) -> str | None:
 
 
 def _write(
-    conn: psycopg.Connection, dataset: str, month: date, cases: list[_Case], due: date | None, timezone: str
+    conn: psycopg.Connection,
+    dataset: str,
+    month: date,
+    cases: list[_Case],
+    due: date | None,
+    timezone: str,
+    as_of: date | None = None,
 ) -> None:
     zone = ZoneInfo(timezone)
     with conn.transaction(), conn.cursor() as cur:
@@ -228,6 +259,10 @@ def _write(
         )
         for case in cases:
             found_on = case.opened_at.astimezone(zone).date()
+            if as_of and found_on > as_of:
+                # Decided after the run's day: a replay (backfill, demo). The file was there on arrival.
+                arrived = case.received_at.astimezone(zone).date() if case.received_at else as_of
+                found_on = min(arrived, as_of)
             deadline = correction_deadline(max(found_on, due or found_on))
             cur.execute(
                 """

@@ -11,6 +11,7 @@ a PNG is wanted, e.g. for e-mail).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import altair as alt
@@ -25,8 +26,40 @@ SEVERITY_LABELS = {"blocking": "退回（阻断）", "row": "隔离（行级）"
 SEVERITY_COLOURS = ("#c62828", "#ef6c00", "#f9a825")
 
 
+LABEL_SIZE = 11
+# vl-convert lays a chart out with the text widths it measures on the server; the reader's browser
+# draws the labels in its own CJK font (Microsoft YaHei, PingFang …), often wider. Label areas,
+# legend spacing and the padding around the chart leave room for that, or labels are cut
+# ("房和城乡建设局") and legend entries run into each other.
+_SLACK = 1.2
+_LEGEND = {"orient": "bottom", "direction": "horizontal", "columnPadding": 24, "labelLimit": 0, "labelFontSize": 11}
+
+
 def _configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return chart.configure(font=FONT).configure_view(strokeWidth=0).configure_axis(labelFontSize=11, titleFontSize=12)
+    return (
+        chart.properties(padding={"left": 12, "right": 24, "top": 6, "bottom": 6})
+        .configure(font=FONT)
+        .configure_view(strokeWidth=0)
+        .configure_axis(labelFontSize=LABEL_SIZE, titleFontSize=12)
+    )
+
+
+def _text_width(text: str, size: float = LABEL_SIZE) -> float:
+    """Pixels ``text`` takes at ``size``: a CJK character is one em, other characters about 0.6."""
+    return sum(size if ord(ch) > 0x2E80 else 0.6 * size for ch in text)
+
+
+def _label_extent(labels: list[str], limit: int = 0) -> int:
+    """Room for the longest axis label as the widest likely font draws it (at most ``limit`` when given)."""
+    widest = max((_text_width(str(label)) for label in labels), default=0.0) * _SLACK + 10
+    return int(min(widest, limit) if limit else widest)
+
+
+def _integer_ticks(maximum: float) -> list[int]:
+    """Whole-number ticks from 0 to at least ``maximum``, at most about six of them (never "0 1 1")."""
+    top = max(1, math.ceil(maximum))
+    step = max(1, math.ceil(top / 5))
+    return list(range(0, top + step, step))
 
 
 def timeliness_heatmap(cells: pd.DataFrame) -> alt.TopLevelMixin:
@@ -37,14 +70,19 @@ def timeliness_heatmap(cells: pd.DataFrame) -> alt.TopLevelMixin:
     """
     base = alt.Chart(cells).encode(
         x=alt.X("month:O", title="报告月份", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("department_name:N", title=None, sort=sorted(cells["department_name"].unique().tolist())),
+        y=alt.Y(
+            "department_name:N",
+            title=None,
+            sort=sorted(cells["department_name"].unique().tolist()),
+            axis=alt.Axis(labelLimit=0, minExtent=_label_extent(cells["department_name"].unique().tolist())),
+        ),
     )
     squares = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color(
             "outcome:N",
             title="报送情况",
             scale=alt.Scale(domain=list(TIMELINESS_ORDER), range=list(TIMELINESS_COLOURS)),
-            legend=alt.Legend(orient="bottom", direction="horizontal"),
+            legend=alt.Legend(**_LEGEND),
         ),
         tooltip=[alt.Tooltip("department_name:N", title="部门"), alt.Tooltip("month:O", title="月份"),
                  alt.Tooltip("detail:N", title="情况")],
@@ -67,7 +105,7 @@ def pass_rates(rates: pd.DataFrame) -> alt.TopLevelMixin:
         .encode(
             x=alt.X("month:O", title="报告月份", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("rate:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("measure:N", title=None, legend=alt.Legend(**_LEGEND)),
             tooltip=[
                 alt.Tooltip("month:O", title="月份"),
                 alt.Tooltip("measure:N", title="指标"),
@@ -86,13 +124,23 @@ def top_rules(failures: pd.DataFrame) -> alt.TopLevelMixin:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("rows:Q", title="涉及行数", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("rule:N", title=None, sort="-x", axis=alt.Axis(labelLimit=420)),
+            x=alt.X(
+                "rows:Q",
+                title="涉及行数",
+                scale=alt.Scale(domain=[0, _integer_ticks(frame["rows"].max())[-1]]),
+                axis=alt.Axis(values=_integer_ticks(frame["rows"].max()), format="d"),
+            ),
+            y=alt.Y(
+                "rule:N",
+                title=None,
+                sort="-x",
+                axis=alt.Axis(labelLimit=420, minExtent=_label_extent(frame["rule"].tolist(), limit=420)),
+            ),
             color=alt.Color(
                 "severity_label:N",
                 title="处理方式",
                 scale=alt.Scale(domain=list(SEVERITY_LABELS.values()), range=list(SEVERITY_COLOURS)),
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(**_LEGEND),
             ),
             tooltip=[alt.Tooltip("rule:N", title="规则"), alt.Tooltip("rows:Q", title="行数")],
         )
@@ -103,12 +151,23 @@ def top_rules(failures: pd.DataFrame) -> alt.TopLevelMixin:
 
 def quarantine_by_department(counts: pd.DataFrame) -> alt.TopLevelMixin:
     """Horizontal bars of quarantined rows. ``counts``: department_name, rows_quarantined."""
+    ticks = _integer_ticks(counts["rows_quarantined"].max() if len(counts) else 0)
     chart = (
         alt.Chart(counts)
         .mark_bar(color="#ef6c00")
         .encode(
-            x=alt.X("rows_quarantined:Q", title="隔离行数", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("department_name:N", title=None, sort="-x"),
+            x=alt.X(
+                "rows_quarantined:Q",
+                title="隔离行数",
+                scale=alt.Scale(domain=[0, ticks[-1]]),
+                axis=alt.Axis(values=ticks, format="d"),
+            ),
+            y=alt.Y(
+                "department_name:N",
+                title=None,
+                sort="-x",
+                axis=alt.Axis(labelLimit=0, minExtent=_label_extent(counts["department_name"].tolist())),
+            ),
             tooltip=[
                 alt.Tooltip("department_name:N", title="部门"),
                 alt.Tooltip("rows_quarantined:Q", title="隔离行数"),

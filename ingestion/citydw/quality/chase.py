@@ -32,7 +32,7 @@ from pathlib import Path
 import psycopg
 
 from citydw.city import City
-from citydw.quality.cases import CaseRow, correction_deadline
+from citydw.quality.cases import CaseRow, correction_deadline, row_words
 from citydw.quality.ledger import DeliveryState, working_days_between
 from citydw.registry import Registry
 
@@ -149,8 +149,8 @@ def plan_correction_notices(
         deadline = min(case.deadline for case in open_cases)
         what = f"《{spec.title}》{_month_words(month)}数据"
         listed = "\n".join(
-            f"  {i}. " + (f"第{c.source_row}行" if c.source_row else "整表")
-            + (f"“{c.column}”列" if c.column else "") + f"：{c.rule}" + (f"（填报值：{c.value}）" if c.value else "")
+            f"  {i}. " + row_words(c.source_row, spec.channel.kind == "api")
+            + (f"“{c.column}”" + ("" if spec.channel.kind == "api" else "列") if c.column else "") + f"：{c.rule}" + (f"（填报值：{c.value}）" if c.value else "")
             for i, c in enumerate(open_cases[:CASES_LISTED], start=1)
         )  # fmt: skip
         more = f"\n  …… 共{len(open_cases)}项，详见更正清单。" if len(open_cases) > CASES_LISTED else ""

@@ -115,6 +115,7 @@ class _Inputs:
     parsed: ParsedDelivery
     config: dict[str, Any]
     definition: CheckDefinition
+    held_back: frozenset[int] = frozenset()
     shrink_confirmed: bool = False
 
     def header(self, field: str) -> str:
@@ -131,6 +132,7 @@ def check_delivery(
     parsed: ParsedDelivery,
     checks: list[dict[str, Any]],
     *,
+    held_back: frozenset[int] = frozenset(),
     shrink_confirmed: bool = False,
 ) -> list[RuleResult]:
     """Run the dataset rules ``checks`` (a suite's ``meta.citydw_checks``) on one parsed delivery.
@@ -138,7 +140,9 @@ def check_delivery(
     Reads the previous month's accepted rows and delivery from the warehouse;
     writes nothing. A rule that has nothing to compare (January for a
     within-year rule, no previous month loaded, no total row) is recorded as
-    passed on zero rows, so the report shows it ran. ``shrink_confirmed``
+    passed on zero rows, so the report shows it ran. ``held_back`` are the source rows the
+    reader or the suite quarantine: rules that sum the delivery to compare it with another
+    dataset sum only the rows that will load. ``shrink_confirmed``
     (``citydw ingest --confirm-shrink``) records a collapsed row count as a
     confirmed warning instead of holding the delivery back.
     """
@@ -159,7 +163,7 @@ def check_delivery(
                     f"{spec.id}: meta.citydw_checks entry {position} ({name}) names {field!r}, "
                     "not a field of the dataset"
                 )
-        inputs = _Inputs(conn, spec, month, parsed, config, CHECKS[name], shrink_confirmed)
+        inputs = _Inputs(conn, spec, month, parsed, config, CHECKS[name], held_back, shrink_confirmed)
         results.extend(_RUNNERS[name](inputs))
     return results
 
@@ -391,13 +395,16 @@ def _bulletin_agrees_with_bonds(inputs: _Inputs) -> list[RuleResult]:
         source_row = int(row[SOURCE_ROW])
         bonds = _bond_sums_in_raw(inputs)
     else:
-        bonds = _bond_sums(frame, inputs.month)
+        bonds = _bond_sums(frame[~frame[SOURCE_ROW].isin(inputs.held_back)], inputs.month)
         bulletin = _bulletin_city_row_in_raw(inputs, city_code)
         source_row = None
-    failures = []
+    # One element per figure compared (issued, spent): two figures can disagree, and a rule must
+    # never record more unexpected values than elements (GX refuses such a result and Data Docs fail).
+    failures, compared = [], 0
     if bonds is not None and bulletin is not None:
         for column, own in (("issued_ytd", bonds[0]), ("spent_ytd", bonds[1])):
             reported = bulletin.get(column)
+            compared += reported is not None
             if reported is not None and abs(reported - own) > tolerance:
                 failures.append(
                     RowFailure(
@@ -406,7 +413,6 @@ def _bulletin_agrees_with_bonds(inputs: _Inputs) -> list[RuleResult]:
                         value=f"通报 {_num(reported)} 万元，本市报表 {_num(own)} 万元",
                     )
                 )
-    compared = 1 if bonds is not None and bulletin is not None else 0
     result = _result(inputs, "bulletin_agrees_with_bonds", None, compared, failures, tolerance=_num(tolerance))
     if source_row is None and failures:
         # Seen from the bonds file, the mismatch is no row of the department's own: report it, name no row.
@@ -606,7 +612,8 @@ def _result(
         description=description,
         expected=expected,
         success=not failures,
-        element_count=compared,
+        # Each failure is one of the elements compared: the count can never be below the failures.
+        element_count=max(compared, len(failures)),
         unexpected_count=len(failures),
         sample=[f.value for f in failures[:SAMPLE_SIZE] if f.value is not None],
         failures=tuple(failures),

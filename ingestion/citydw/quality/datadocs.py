@@ -43,6 +43,24 @@ _EXTERNAL = re.compile(
     r"|<script\b(?![^>]*\bsrc=)[^>]*>.*?</script>",
     re.S | re.I,
 )
+_FOOTER = re.compile(r"<footer\b.*?</footer>", re.S | re.I)  # GX's newsletter banner, fixed over the page
+_CSS_URL = re.compile(r"url\(\s*['\"]?(?:https?:)?//[^)]*\)", re.I)  # GX's logo in dark mode
+_ICON = re.compile(r"<i\b[^>]*\bclass=\"[^\"]*\bfa-([a-z-]+)[^\"]*\"[^>]*>\s*</i>", re.I)
+ICONS = {
+    # Font Awesome's glyphs GX uses, as small SVG files shipped beside the pages: no icon font to fetch.
+    "check-circle": ("passed.svg", "通过",
+                     '<circle cx="8" cy="8" r="7.5" fill="#2e7d32"/>'
+                     '<path d="M4.5 8.3l2.3 2.3 4.7-4.9" fill="none" stroke="#fff" stroke-width="1.8"/>'),
+    "times": ("failed.svg", "未通过",
+              '<path d="M3.5 3.5l9 9M12.5 3.5l-9 9" stroke="#c62828" stroke-width="2.4" stroke-linecap="round"/>'),
+    "exclamation-triangle": ("warning.svg", "警告",
+                             '<path d="M8 1l7.5 13.5H.5z" fill="#f9a825"/><path d="M8 6v4.5M8 12v1" stroke="#222" '
+                             'stroke-width="1.6"/>'),
+    "question-circle": ("unknown.svg", "未知",
+                        '<circle cx="8" cy="8" r="7.5" fill="#78909c"/><text x="8" y="12" font-size="11" '
+                        'text-anchor="middle" fill="#fff" font-family="sans-serif">?</text>'),
+}  # fmt: skip
+ICON_FOLDER = "static"
 _EXTERNAL_IMAGE = re.compile(r"<img\b[^>]*\bsrc=\"(?:https?:)?//[^\"]*\"[^>]*>", re.I)
 _EXTERNAL_LINK = re.compile(r"<a\b[^>]*\bhref=\"(?:https?:)?//[^\"]*\"[^>]*>(.*?)</a>", re.S | re.I)
 _LOCAL_STYLE = """
@@ -50,7 +68,8 @@ _LOCAL_STYLE = """
 body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:.5em 0;width:100%}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}
 .container-fluid,.row,.col-md-12{display:block}.d-none{display:none!important}.text-danger{color:#c62828}
-.text-success{color:#2e7d32}nav,.navbar,.sticky,.ge-footer,.btn,.dropdown-menu,.form-control,.modal{display:none!important}
+.text-success{color:#2e7d32}nav,.navbar,.sticky,.ge-footer,footer,.btn,.dropdown-menu,.form-control,.modal{display:none!important}
+img.status-icon{width:16px;height:16px;vertical-align:-3px}
 h1,h2,h3,h4,h5{font-weight:600}.alert{border:1px solid #ccc;padding:.5em;margin:.5em 0}
 </style>
 """
@@ -75,6 +94,7 @@ def build_month_docs(
     import citydw.quality.expectations  # noqa: F401 - the rule pack's types must be known to render them
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    _write_icons(out_dir / ICON_FOLDER)
     pages = []
     for delivery in _deliveries(conn, month):
         results = _results(conn, delivery["delivery_id"])
@@ -165,6 +185,20 @@ def _fill(value: Any, parameters: dict[str, Any]) -> Any:
 
 
 def _render_page(delivery: dict, results: list[dict], kwargs_by_rule: dict[str, dict[str, Any]]) -> str:
+    """The version's page as GX renders it; a plain table of the same results when GX cannot.
+
+    GX refuses results it finds inconsistent (``InvalidCacheValueError``) and its renderers
+    have their own failures: whatever the rules recorded, the month keeps its page.
+    """
+    try:
+        page = _gx_page(delivery, results, kwargs_by_rule)
+    except Exception:
+        log.exception("GX could not render %s v%s; writing a plain page", delivery["dataset"], delivery["version"])
+        page = _plain_page(delivery, results)
+    return _offline(page, delivery)
+
+
+def _gx_page(delivery: dict, results: list[dict], kwargs_by_rule: dict[str, dict[str, Any]]) -> str:
     from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
     from great_expectations.expectations.registry import get_expectation_impl
@@ -222,19 +256,40 @@ def _render_page(delivery: dict, results: list[dict], kwargs_by_rule: dict[str, 
             "validation_time": results[0]["validated_at"].isoformat(),
         },
     )
-    try:
-        page = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(suite_result))
-    except Exception:
-        log.exception("GX could not render %s v%s; writing a plain page", delivery["dataset"], delivery["version"])
-        page = _plain_page(delivery, results)
-    return _offline(page, delivery)
+    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(suite_result))
 
 
 _SEVERITY_WORDS = {"blocking": "阻断", "row": "行级", "warning": "警告"}
 
 
+def _write_icons(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for file_name, _, shapes in ICONS.values():
+        svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 16 16">{shapes}</svg>\n'
+        (folder / file_name).write_text(svg, encoding="utf-8")
+
+
+def _icon(match: re.Match[str]) -> str:
+    """A GX status icon as an image shipped in the report folder (pages sit one folder below it)."""
+    found = ICONS.get(match.group(1))
+    if found is None:
+        return ""
+    file_name, words, _ = found
+    return (
+        f'<img class="status-icon" src="../{ICON_FOLDER}/{file_name}" alt="{words}" title="{words}" '
+        'width="16" height="16">'
+    )
+
+
 def _offline(page: str, delivery: dict) -> str:
-    """GX's page without anything fetched from the network, with a header saying which delivery it is."""
+    """GX's page without anything fetched from the network, with a header saying which delivery it is.
+
+    Its icons become images shipped beside it, and GX's newsletter banner,
+    fixed over the bottom of the page, goes.
+    """
+    page = _FOOTER.sub("", page)
+    page = _CSS_URL.sub("none", page)
+    page = _ICON.sub(_icon, page)
     page = _EXTERNAL.sub("", page)
     page = _EXTERNAL_IMAGE.sub("", page)
     page = _EXTERNAL_LINK.sub(lambda m: m.group(1), page)  # GX's own site and newsletter: keep the words only
@@ -260,7 +315,9 @@ def _plain_page(delivery: dict, results: list[dict]) -> str:
     )
     return (
         '<!doctype html><html><head><meta charset="utf-8"><title>校验明细</title></head><body>'
-        f"<h1>{html.escape(delivery['dataset'])}</h1><table><tr><th>结果</th><th>级别</th><th>规则</th>"
+        f"<h1>{html.escape(delivery['dataset'])}</h1>"
+        '<p class="render-note">说明：本页无法按 Great Expectations 的格式显示，以下为同一批校验结果的简表'
+        "（原因已写入运行日志）。</p><table><tr><th>结果</th><th>级别</th><th>规则</th>"
         f"<th>不符/总行数</th><th>示例</th></tr>{rows}</table></body></html>"
     )
 

@@ -80,8 +80,11 @@ class ReportResult:
         }
 
 
-def prepare_month(conn: psycopg.Connection, registry: Registry, city: City, month: date) -> list[case_book.CaseRow]:
-    """Schedule and calendar up to ``month``, and every dataset's correction cases of ``month``."""
+def prepare_month(
+    conn: psycopg.Connection, registry: Registry, city: City, month: date, as_of: date | None = None
+) -> list[case_book.CaseRow]:
+    """Schedule and calendar up to ``month``, and every dataset's correction cases of ``month``
+    (their deadlines counted from no later than ``as_of``, the run's day)."""
     ledger.refresh_schedule(conn, registry, up_to=month)
     due_dates: dict[str, date] = dict(
         conn.execute(
@@ -89,7 +92,7 @@ def prepare_month(conn: psycopg.Connection, registry: Registry, city: City, mont
         ).fetchall()
     )
     for spec in registry.datasets.values():
-        case_book.sync_cases(conn, spec, month, due_dates.get(spec.id), city.timezone)
+        case_book.sync_cases(conn, spec, month, due_dates.get(spec.id), city.timezone, as_of=as_of)
     return case_book.cases_for_month(conn, month, list(registry.datasets))
 
 
@@ -101,21 +104,28 @@ def run(
     build: bool = True,
     notify: bool = True,
     send: chase.Sender | None = None,
+    as_of: str | date | None = None,
 ) -> ReportResult:
-    """The data-quality report of ``month``, its correction workbooks and notices (see module doc)."""
+    """The data-quality report of ``month``, its correction workbooks and notices (see module doc).
+
+    ``as_of`` is the day the report is as of (the run's logical date; None:
+    today): lateness is counted and correction deadlines set from it, so a
+    month replayed later (a backfill, the demo's 2022) reads as it did then.
+    """
     from citydw.warehouse.connect import connect, prepare_warehouse, resolve_warehouse_url
 
     settings = settings or get_settings()
     month = parse_month(month) if isinstance(month, str) else month
     registry = load_registry(settings.registry_path)
     city = load_city(settings.city_dir)
+    as_of = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     url = prepare_warehouse(url or resolve_warehouse_url(settings))
     with connect(url, autocommit=True) as conn:
-        cases = prepare_month(conn, registry, city, month)
+        cases = prepare_month(conn, registry, city, month, as_of)
     if build:
         from citydw.transform import run_dbt
 
-        outcome = run_dbt(["build", "--select", QUALITY_MARTS], url=url, settings=settings)
+        outcome = run_dbt(["build", "--select", QUALITY_MARTS], url=url, settings=settings, as_of=as_of)
         if not outcome.success:
             raise RuntimeError("dbt build of the quality marts failed:\n" + "\n".join(outcome.failures))
 
@@ -170,8 +180,13 @@ def write_report(
             charts.quarantine_by_department(quarantined), folder / "charts" / "quarantine.svg"
         )
 
-    datadocs = build_month_docs(conn, registry, city, month, folder / "datadocs", expectations_dir)
     written = workbooks.write_workbooks(folder.parent, registry, city, month, cases)
+    datadocs: Path | None = None
+    try:
+        datadocs = build_month_docs(conn, registry, city, month, folder / "datadocs", expectations_dir)
+    except Exception:
+        # The validation details are a supplement: the month keeps its report and workbooks without them.
+        log.exception("Data Docs of %s could not be written; the report says so instead", f"{month:%Y-%m}")
     index = folder / "index.html"
     html = _render_index(
         city=city,
@@ -182,8 +197,9 @@ def write_report(
         rules=rules.head(TOP_RULES),
         charts={name: path.relative_to(folder).as_posix() for name, path in chart_files.items()},
         workbooks={code: path.relative_to(folder).as_posix() for code, path in written.items()},
-        datadocs=datadocs.relative_to(folder).as_posix(),
+        datadocs=datadocs.relative_to(folder).as_posix() if datadocs else None,
         open_cases=sum(case.is_open for case in cases),
+        as_of=this_month["as_of_date"].iloc[0] if not this_month.empty else None,
     )
     partial = index.with_suffix(".html.partial")
     partial.write_text(html, encoding="utf-8")

@@ -24,7 +24,7 @@ import xlsxwriter
 
 from citydw.city import City
 from citydw.display import for_people
-from citydw.quality.cases import CaseRow
+from citydw.quality.cases import CaseRow, row_words
 from citydw.registry import Department, Registry
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -72,6 +72,7 @@ def write_department_workbook(
 ) -> Path:
     """Write one department's correction workbook for ``month`` to ``path``."""
     titles = {spec.id: spec.title for spec in department.datasets}
+    api = {spec.id for spec in department.datasets if spec.channel.kind == "api"}
     path.parent.mkdir(parents=True, exist_ok=True)
     generated = (now or datetime.now(ZoneInfo(city.timezone))).astimezone(ZoneInfo(city.timezone))
     partial = path.with_suffix(".xlsx.partial")
@@ -101,7 +102,12 @@ def write_department_workbook(
         title,
         heading,
         "说明：请按“应为”一栏修改贵单位原报表中对应的行和列，并在更正期限前重新报送整张报表。"
-        "行号为贵单位报送文件中的行号（与Excel左侧行号一致）。重新报送的报表校验通过后，相应问题自动销号。"
+        + (
+            "接口报送的数据按“第几条记录”定位（接口返回的记录顺序，从1起）。"
+            if api
+            else "行号为贵单位报送文件中的行号（与Excel左侧行号一致）。"
+        )
+        + "重新报送的报表校验通过后，相应问题自动销号。"
         if open_cases
         else "本月报送问题已全部整改，感谢配合。",
         len(OPEN_COLUMNS),
@@ -109,7 +115,7 @@ def write_department_workbook(
     _header(sheet, formats, OPEN_COLUMNS)
     for index, case in enumerate(open_cases, start=1):
         row = HEADER_ROW + index - 1
-        _cells(sheet, row, formats, index, titles.get(case.dataset, case.dataset), case)
+        _cells(sheet, row, formats, index, titles.get(case.dataset, case.dataset), case, case.dataset in api)
         sheet.write_string(row, 7, neutralise(case.value), formats["text"])
         sheet.write_string(row, 8, neutralise(case.rule), formats["text"])
         sheet.write_string(row, 9, neutralise(case.expected), formats["text"])
@@ -121,7 +127,7 @@ def write_department_workbook(
     _header(sheet, formats, CLOSED_COLUMNS)
     for index, case in enumerate(closed_cases, start=1):
         row = HEADER_ROW + index - 1
-        _cells(sheet, row, formats, index, titles.get(case.dataset, case.dataset), case)
+        _cells(sheet, row, formats, index, titles.get(case.dataset, case.dataset), case, case.dataset in api)
         sheet.write_string(row, 7, neutralise(case.value), formats["text"])
         sheet.write_string(row, 8, neutralise(case.rule), formats["text"])
         if case.closed_by_version is not None:
@@ -148,15 +154,15 @@ def _header(sheet, formats, columns: tuple[str, ...]) -> None:
         sheet.set_column(column, column, _WIDTHS.get(name, 10))
 
 
-def _cells(sheet, row: int, formats, index: int, title: str, case: CaseRow) -> None:
+def _cells(sheet, row: int, formats, index: int, title: str, case: CaseRow, is_api: bool) -> None:
     sheet.write_number(row, 0, index, formats["number"])
     sheet.write_string(row, 1, neutralise(title), formats["text"])
     sheet.write_string(row, 2, neutralise(case.file_name), formats["text"])
     sheet.write_number(row, 3, case.version, formats["number"])
-    if case.source_row is not None:
+    if case.source_row is not None and not is_api:
         sheet.write_number(row, 4, case.source_row, formats["number"])
-    else:
-        sheet.write_string(row, 4, "整表", formats["text"])
+    else:  # an API department counts records, not rows
+        sheet.write_string(row, 4, row_words(case.source_row, is_api), formats["text"])
     sheet.write_string(row, 5, neutralise(case.row_key), formats["text"])
     sheet.write_string(row, 6, neutralise(case.column), formats["text"])
 
@@ -164,6 +170,15 @@ def _cells(sheet, row: int, formats, index: int, title: str, case: CaseRow) -> N
 def _finish(sheet, columns: tuple[str, ...], rows: int) -> None:
     sheet.freeze_panes(HEADER_ROW, 0)
     sheet.autofilter(HEADER_ROW - 1, 0, HEADER_ROW - 1 + rows, len(columns) - 1)
+    # Printed as clerks print it: A4 landscape, every column on the page width (as many pages
+    # down as the rows need), the header row repeated on each page; a few rows print on one page.
+    sheet.set_paper(9)  # A4
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(HEADER_ROW - 1)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.center_horizontally()
+    sheet.set_footer("&C第 &P 页，共 &N 页")
 
 
 def write_workbooks(

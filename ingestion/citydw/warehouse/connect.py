@@ -62,6 +62,8 @@ def prepare_warehouse(url: str) -> str:
         # The BI role exists after migrating; its password comes from the environment,
         # or for the embedded laptop warehouse from a private file beside its data.
         roles.ensure_bi_password(url, bi_password(url))
+        with connect(url, autocommit=True) as conn:
+            roles.restrict_database(conn)
         _prepared.add(url)
         return url
 
@@ -171,6 +173,18 @@ def url_with_database(url: str, dbname: str) -> str:
     if parts.scheme in ("postgresql", "postgres"):
         return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
     return make_conninfo(url, dbname=dbname)
+
+
+def server_status(url: str) -> str:
+    """The server's version as PostgreSQL reports it, or ``unreachable: <why>`` (the password left out)."""
+    try:
+        with psycopg.connect(_with_app_name(url), connect_timeout=5) as conn:
+            row = conn.execute("select current_setting('server_version')").fetchone()
+            return f"PostgreSQL {row[0] if row else '?'}"
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        password = urlsplit(url).password if "://" in url else conninfo_to_dict(url).get("password")
+        return f"unreachable: {reason.replace(password, '***') if password else reason}"
 
 
 def redact_url(url: str) -> str:

@@ -38,6 +38,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psutil
+import psycopg
 
 from citydw.settings import Settings, get_settings
 from citydw.warehouse.connect import ensure_database
@@ -157,7 +158,15 @@ class EmbeddedWarehouse:
             self._start(user)
             url = self.url()
             ensure_database(url)
+            self._refuse_other_databases(url)
             return url
+
+    def _refuse_other_databases(self, url: str) -> None:
+        """citydw_bi (and every role but the superuser) may connect to the warehouses only."""
+        from citydw.warehouse.roles import refuse_other_databases
+
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            refuse_other_databases(conn)
 
     def down(self) -> bool:
         """Stop the server (fast shutdown: open sessions are rolled back).

@@ -62,6 +62,14 @@ def test_quarantined_rows_become_a_chinese_workbook_that_runs_no_formula_and_clo
     sheet = openpyxl.load_workbook(workbook)["待更正"]
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert "更正清单" in sheet["A1"].value and "市发展和改革委员会" in sheet["A2"].value
+    # Printed as a clerk prints it: A4 landscape, all columns on the page width, the header row on every page.
+    setup = sheet.page_setup
+    assert (int(setup.paperSize), setup.orientation) == (9, "landscape")
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and (setup.fitToWidth or 1, setup.fitToHeight) == (
+        1,
+        0,
+    )  # 1 is the default
+    assert sheet.print_title_rows == "$4:$4"
 
     # The department's notice went to its webhook, once.
     notices = db.execute(

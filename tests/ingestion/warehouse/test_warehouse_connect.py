@@ -80,6 +80,9 @@ def test_dbt_env_takes_a_unix_socket_folder_as_host() -> None:
 def test_dbt_env_connects_with_an_awkward_password(db: psycopg.Connection, warehouse_url: str) -> None:
     role, password = f"dbt_{uuid.uuid4().hex[:8]}", "p@ss/w:rd%?#&x"
     db.execute(sql.SQL("create role {} login password {}").format(sql.Identifier(role), sql.Literal(password)))
+    # PUBLIC may not connect to a warehouse database (citydw.warehouse.roles): a new role is granted it.
+    database = sql.Identifier(db.info.dbname)
+    db.execute(sql.SQL("grant connect on database {} to {}").format(database, sql.Identifier(role)))
     try:
         server = urlsplit(warehouse_url)
         url = f"postgresql://{role}:{quote(password, safe='')}@{server.hostname}:{server.port}{server.path}"
@@ -97,6 +100,7 @@ def test_dbt_env_connects_with_an_awkward_password(db: psycopg.Connection, wareh
         with connect(url) as conn:
             assert conn.execute("select current_user").fetchone() == (role,)
     finally:
+        db.execute(sql.SQL("revoke connect on database {} from {}").format(database, sql.Identifier(role)))
         db.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
