@@ -543,7 +543,7 @@ def _examine_parsed(
     blocking = [
         Problem(
             rule_id=rule.rule_id,
-            rule=_blocking_reason(rule, parsed),
+            rule=_blocking_reason(rule, parsed) + _where_and_seen_if_missing(rule, parsed),
             severity="blocking",
             column=rule.column,
             header=parsed.headers.get(rule.column or "") or _template_header(spec, rule.column),
@@ -553,13 +553,16 @@ def _examine_parsed(
     ]
     reason: str | None = "；".join(p.rule for p in blocking) or None
     rows_received = len(parsed.frame)
-    if reason and any(rule.expectation_type == "expect_column_to_exist" for rule in outcome.blocking_failures):
-        reason += parsed.where_and_seen()  # the file, the sheet and the headers seen: misspelt or missing?
     quarantined = {p.source_row for p in problems if p.source_row is not None}
     if not reason and rows_received and parsed.frame[SOURCE_ROW].isin(quarantined).all():
         reason = f"全部 {rows_received} 行数据均未通过校验，报表未入库"
         blocking = [Problem("all_rows_failed", reason, "blocking")]
     return Examination(parsed, outcome, problems, _warning_problems(outcome), reason, blocking)
+
+
+def _where_and_seen_if_missing(rule, parsed: ParsedDelivery) -> str:
+    """For a missing column: the file, the sheet and the headers seen, so a misspelt header is told from a missing one."""
+    return parsed.where_and_seen() if rule.expectation_type == "expect_column_to_exist" else ""
 
 
 def _template_header(spec: DatasetSpec, column: str | None) -> str | None:
