@@ -284,6 +284,18 @@ def cluster_status() -> None:
         raise typer.Exit(code=3)
 
 
+@bi_app.command("install")
+def bi_install() -> None:
+    """Create or update .venv-bi/ from requirements/bi-constraints.txt (a no-op when up to date)."""
+    from citydw.bi.environment import BiEnvironmentError, ensure_installed
+    from citydw.settings import get_settings
+
+    try:
+        typer.echo(f"Superset ready: {ensure_installed(get_settings(), echo=typer.echo)}")
+    except BiEnvironmentError as error:
+        _fail(str(error))
+
+
 @bi_app.command("up")
 def bi_up() -> None:
     """Install .venv-bi if needed, start Superset in the background and import the dashboards of bi/."""
