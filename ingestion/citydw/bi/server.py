@@ -78,10 +78,12 @@ def prepare(settings: Settings, echo: Echo = print) -> None:
         "metadata": hashlib.sha256(config.metadata_url(settings).encode()).hexdigest(),
         "admin": hashlib.sha256(password.encode()).hexdigest(),
     }
-    if done.get("superset") != wanted["superset"] or done.get("metadata") != wanted["metadata"]:
+    sqlite_lost = settings.bi_metadata_url is None and not (settings.bi_dir / "superset.db").exists()
+    if sqlite_lost or done.get("superset") != wanted["superset"] or done.get("metadata") != wanted["metadata"]:
         echo("setting up Superset's metadata (the first time takes a few minutes) …")
         _superset(settings, "db", "upgrade")
         _superset(settings, "init")
+        # A new metadata database has no admin yet.
         done = {k: wanted[k] for k in ("superset", "metadata")}
     if done.get("admin") != wanted["admin"]:
         _set_admin_password(settings, password)
@@ -117,7 +119,8 @@ def login(url: str, settings: Settings | None = None) -> SupersetApi:
 
 def warehouse_bi_url(settings: Settings) -> str:
     """The warehouse's URL as ``citydw_bi`` (never the owner): what Superset's database connects with."""
-    from citydw.warehouse.connect import bi_url, prepare_warehouse, resolve_warehouse_url
+    from citydw.warehouse import roles
+    from citydw.warehouse.connect import bi_password, bi_url, prepare_warehouse, resolve_warehouse_url
 
     url = prepare_warehouse(resolve_warehouse_url(settings))
     found = bi_url(url, settings)
@@ -126,6 +129,9 @@ def warehouse_bi_url(settings: Settings) -> str:
             "Superset connects to the warehouse as citydw_bi, which has no password here: "
             "set CITYDW_BI_PASSWORD (citydw applies it to the role)."
         )
+    # prepare_warehouse sets the password once per process and URL; this process may have
+    # prepared the URL before the password was configured, so make sure the role takes it now.
+    roles.ensure_bi_password(url, bi_password(url, settings))
     return found
 
 
