@@ -242,7 +242,8 @@ class DashboardPage:
         return " ".join(status["rows"])
 
     def screenshot(self, path: Path) -> None:
-        self.page.screenshot(path=str(path), full_page=True)
+        # Not full_page: resizing the window to the page makes Superset lay the grid out again, empty for a moment.
+        self.page.screenshot(path=str(path))
 
 
 def _drew(chart: dict[str, Any]) -> bool:
@@ -256,7 +257,7 @@ def _drew(chart: dict[str, Any]) -> bool:
 @pytest.fixture(scope="module")
 def page(superset, browser) -> Iterator[Any]:
     """A logged-in page; requests for anything outside Superset are recorded in ``page.outside``."""
-    context = browser.new_context(viewport={"width": 1600, "height": 2400}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1600, "height": 2600}, locale="zh-CN")
     page = context.new_page()
     page.outside = []
     page.on(

@@ -71,6 +71,7 @@ def prepare(settings: Settings, echo: Echo = print) -> None:
     (Superset's version, the admin's password): ``<home>/bi/setup.json``.
     """
     config.write_config(settings)
+    _ensure_metadata_database(settings)
     done = _read_json(settings.bi_dir / SETUP_FILE) or {}
     password = config.admin_password(settings)
     wanted = {
@@ -179,6 +180,16 @@ def _start(settings: Settings, echo: Echo) -> RunningSuperset:
     }
     (settings.bi_dir / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
     return RunningSuperset(url, process.pid, port, process.log_file)
+
+
+def _ensure_metadata_database(settings: Settings) -> None:
+    """Create the PostgreSQL database CITYDW_BI_METADATA_URL names, if it does not exist (SQLite needs nothing)."""
+    url = settings.bi_metadata_url
+    if url and url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres"):
+        from citydw.warehouse.connect import ensure_database
+
+        # SQLAlchemy's driver suffix (postgresql+psycopg2://) means nothing to libpq.
+        ensure_database("postgresql:" + url.split(":", 1)[1])
 
 
 def _set_admin_password(settings: Settings, password: str) -> None:
