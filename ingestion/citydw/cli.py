@@ -344,6 +344,7 @@ def bi_export() -> None:
     running = server.status(settings)
     if running is None:
         _fail("Superset is not running: start it with `citydw bi up` (or make bi).")
+        return
     written = dashboards.export_dashboards(server.login(running.url, settings), settings.dashboards_dir)
     typer.echo(f"wrote {len(written)} files under {settings.dashboards_dir}; review them with git diff")
 
