@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from psycopg import sql
 
 from citydw.bi import server
 from citydw.bi.api import SupersetApi
+from citydw.bi.dashboards import export_dashboards, read_files
 from citydw.demo.generate import generate
 from citydw.demo.run import demo_apis
 from citydw.months import month_range
@@ -326,3 +328,26 @@ def test_nothing_is_fetched_from_outside_superset(superset, page) -> None:
     # Chromium names a request its content security policy refused "csp": it never reached the network.
     refused = [(url, failure) for url, failure in page.blocked if _outside(url, superset.url)]
     assert all(failure == "csp" for _, failure in refused), refused
+
+
+def test_a_chart_changed_in_superset_is_written_back_to_bi_by_export(superset, tmp_path: Path) -> None:
+    """`citydw bi export`: what Superset holds goes back to the same files of bi/, a change and nothing else."""
+    folder = tmp_path / "bi"
+    shutil.copytree(superset.settings.dashboards_dir, folder)
+    (chart,) = [
+        c for c in superset.api.get("/api/v1/chart/", q="(page_size:100)")["result"] if c["slice_name"] == "闲置资金"
+    ]
+    superset.api.put(f"/api/v1/chart/{chart['id']}", json={"slice_name": "闲置专项债券资金"})
+    try:
+        export_dashboards(superset.api, folder)
+    finally:
+        superset.api.put(f"/api/v1/chart/{chart['id']}", json={"slice_name": "闲置资金"})
+    before, after = read_files(superset.settings.dashboards_dir), read_files(folder)
+    assert set(after) == set(before)  # files keep their names: matched by uuid
+    changed = [name for name in before if before[name] != after[name]]
+    assert after["charts/闲置资金.yaml"]["slice_name"] == "闲置专项债券资金"
+    for name in before:
+        if name.startswith("datasets/"):
+            assert after[name]["sql"] == before[name]["sql"], name
+    assert "charts/闲置资金.yaml" in changed
+    assert after["databases/citydw.yaml"]["sqlalchemy_uri"] == before["databases/citydw.yaml"]["sqlalchemy_uri"]
