@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 CITYDW := $(VENV)/bin/citydw
 INSTALLED := $(VENV)/.installed
+BI_INSTALLED := .venv-bi/.installed
 DEMO_FROM ?= 2022-01
 DEMO_TO ?= 2022-12
 
@@ -48,7 +49,19 @@ browser: ## Debian's chromium, CJK fonts and pdftotext (apt-get, as root) for th
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; }; \
 	$(BROWSER_READY) || { echo "installing $(BROWSER_PACKAGES) did not give chromium, pdftotext and Noto Sans CJK" >&2; exit 1; }
 
-test: install browser ## The whole test suite against a real PostgreSQL (started by the tests)
+# Superset lives in its own environment: its Flask and SQLAlchemy 1.4 cannot share .venv/ with Airflow.
+bi-install: $(BI_INSTALLED) ## Superset 6.1 into .venv-bi/, pinned by requirements/bi-constraints.txt
+
+$(BI_INSTALLED): requirements/bi-constraints.txt $(INSTALLED)
+	$(CITYDW) bi install
+
+bi: install bi-install ## Superset on 127.0.0.1 (CITYDW_BI_PORT, default 8088) as citydw_bi with the dashboards of bi/
+	$(CITYDW) bi up
+
+bi-down: install ## Stop the Superset make bi started
+	$(CITYDW) bi down
+
+test: install browser bi-install ## The whole test suite against a real PostgreSQL (started by the tests)
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 bench: install ## Benchmarks (~25 min): bench/results/latest.json and the table in docs/benchmarks.md
@@ -77,8 +90,9 @@ lock: ## Re-pin every dependency after changing ingestion/pyproject.toml
 	/tmp/citydw-lock/bin/pip install --quiet -e 'ingestion[dev]'
 	/tmp/citydw-lock/bin/pip freeze --exclude-editable > requirements/constraints.txt
 
-clean: ## Remove generated data (.citydw/) after stopping the warehouse; keeps .venv/
+clean: ## Remove generated data (.citydw/) after stopping Superset and the warehouse; keeps .venv/ and .venv-bi/
+	-$(CITYDW) bi down
 	-$(CITYDW) warehouse down
 	rm -rf .citydw dbt_project/target dbt_project/logs
 
-.PHONY: help install browser demo test bench bench-quick lint cluster warehouse-up warehouse-down lock clean
+.PHONY: help install browser bi-install bi bi-down demo test bench bench-quick lint cluster warehouse-up warehouse-down lock clean

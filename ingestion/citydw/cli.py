@@ -31,9 +31,13 @@ portal_app = typer.Typer(
 )
 portal_user_app = typer.Typer(help="Portal accounts, one per clerk, bound to a department.", no_args_is_help=True)
 portal_app.add_typer(portal_user_app, name="user")
+bi_app = typer.Typer(
+    help="Superset on 127.0.0.1 (CITYDW_BI_PORT), connected as citydw_bi, dashboards from bi/.", no_args_is_help=True
+)
 app.add_typer(demo_app, name="demo")
 app.add_typer(portal_app, name="portal")
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(bi_app, name="bi")
 
 Month = Annotated[str, typer.Option("--month", help="Report month, YYYY-MM.")]
 
@@ -418,6 +422,71 @@ def cluster_status() -> None:
     if not lines:
         typer.echo("cluster stopped: no cluster process runs (`citydw cluster up --detach` starts it)")
         raise typer.Exit(code=3)
+
+
+@bi_app.command("install")
+def bi_install() -> None:
+    """Create or update .venv-bi/ from requirements/bi-constraints.txt (a no-op when up to date)."""
+    from citydw.bi.environment import BiEnvironmentError, ensure_installed
+    from citydw.settings import get_settings
+
+    try:
+        typer.echo(f"Superset ready: {ensure_installed(get_settings(), echo=typer.echo)}")
+    except BiEnvironmentError as error:
+        _fail(str(error))
+
+
+@bi_app.command("up")
+def bi_up() -> None:
+    """Install .venv-bi if needed, start Superset in the background and import the dashboards of bi/."""
+    from citydw.bi import server
+    from citydw.bi.api import SupersetApiError
+    from citydw.bi.environment import BiEnvironmentError
+    from citydw.settings import get_settings
+
+    settings = get_settings()
+    try:
+        running = server.up(settings, echo=typer.echo)
+    except (server.BiError, BiEnvironmentError, SupersetApiError) as error:
+        _fail(str(error))
+    where = "CITYDW_BI_ADMIN_PASSWORD" if settings.bi_admin_password else str(settings.bi_dir / "admin-password")
+    typer.echo(f"Superset: {running.url}  user admin, password in {where}")
+    typer.echo("stop it with: citydw bi down")
+
+
+@bi_app.command("down")
+def bi_down() -> None:
+    """Stop the Superset `citydw bi up` started."""
+    from citydw.bi import server
+
+    typer.echo("Superset stopped" if server.down() else "Superset was not running")
+
+
+@bi_app.command("status")
+def bi_status() -> None:
+    """Say whether Superset runs, where, and its log."""
+    from citydw.bi import server
+
+    running = server.status()
+    if running is None:
+        typer.echo("Superset is not running")
+        raise typer.Exit(code=3)
+    typer.echo(f"Superset running: {running.url} (pid {running.pid}, log {running.log_file})")
+
+
+@bi_app.command("export")
+def bi_export() -> None:
+    """Write the running Superset's databases, datasets, charts and dashboards back to bi/."""
+    from citydw.bi import dashboards, server
+    from citydw.settings import get_settings
+
+    settings = get_settings()
+    running = server.status(settings)
+    if running is None:
+        _fail("Superset is not running: start it with `citydw bi up` (or make bi).")
+        return
+    written = dashboards.export_dashboards(server.login(running.url, settings), settings.dashboards_dir)
+    typer.echo(f"wrote {len(written)} files under {settings.dashboards_dir}; review them with git diff")
 
 
 @app.command()

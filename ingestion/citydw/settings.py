@@ -165,6 +165,20 @@ class Settings(BaseSettings):
     )
     portal_https: bool = Field(default=False, description="Mark session cookies Secure (behind an HTTPS proxy).")
 
+    # Superset, the laptop BI tool (citydw.bi): its own environment, metadata and port.
+    bi_port: int = Field(default=8088, ge=1, le=65535, description="Port of Superset on 127.0.0.1 (citydw bi up).")
+    bi_admin_password: SecretStr | None = Field(
+        default=None,
+        description="Password of Superset's user admin; unset, one is made up and kept in <home>/bi/admin-password.",
+    )
+    bi_metadata_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of Superset's own metadata; default SQLite in <home>/bi/superset.db.",
+    )
+    bi_venv: Path | None = Field(
+        default=None, description="Superset's virtual environment, never .venv; default <project>/.venv-bi."
+    )
+
     @field_validator("alert_data_team_emails", mode="before")
     @classmethod
     def _split_addresses(cls, value: object) -> object:
@@ -204,6 +218,20 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.home_dir / "reports"
+
+    @property
+    def bi_dir(self) -> Path:
+        """Superset's working data: its config, secret key, metadata, log and pid file."""
+        return self.home_dir / "bi"
+
+    @property
+    def bi_venv_path(self) -> Path:
+        return self.bi_venv or self.project_dir / ".venv-bi"
+
+    @property
+    def dashboards_dir(self) -> Path:
+        """The dashboards as code, in Superset's export format."""
+        return self.project_dir / "bi"
 
 
 @lru_cache(maxsize=1)
