@@ -14,6 +14,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -146,3 +147,13 @@ def browser() -> Iterator[object]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session")
+def docs_screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests save their screenshots: a temporary folder, or the repository's
+    ``docs/`` (the README's pictures) with ``CITYDW_UPDATE_SCREENSHOTS=1``, so a test run
+    never rewrites tracked files by accident."""
+    if os.environ.get("CITYDW_UPDATE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[1] / "docs"
+    return tmp_path_factory.mktemp("docs")

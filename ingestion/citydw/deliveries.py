@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from citydw.archive import ArchivedFile
@@ -40,7 +41,11 @@ INTERRUPTED_REASON = (
     "处理中断：处理该版本的进程在作出决定前终止，数据未入库（interrupted）；重新报送同一文件即可重新处理"
 )
 
-_COLUMNS = "delivery_id, version, status, status_reason, file_name, received_at, archive_uri"
+_COLUMNS = sql.SQL(", ").join(
+    map(
+        sql.Identifier, ("delivery_id", "version", "status", "status_reason", "file_name", "received_at", "archive_uri")
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -103,11 +108,13 @@ def get(
     """One version, by number or id."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
-            f"""
-            select {_COLUMNS} from meta.deliveries
+            sql.SQL(
+                """
+            select {columns} from meta.deliveries
             where dataset = %s and report_month = %s
               and (%s::int is null or version = %s) and (%s::bigint is null or delivery_id = %s)
-            """,
+            """
+            ).format(columns=_COLUMNS),
             (dataset, month, version, version, delivery_id, delivery_id),
         )
         row = cur.fetchone()
@@ -148,10 +155,12 @@ def register(
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         lock_dataset_month(conn, dataset, month)
         cur.execute(
-            f"""
-            select {_COLUMNS}, rejection_kind from meta.deliveries
+            sql.SQL(
+                """
+            select {columns}, rejection_kind from meta.deliveries
             where dataset = %s and report_month = %s and sha256 = %s
-            """,
+            """
+            ).format(columns=_COLUMNS),
             (dataset, month, archived.sha256),
         )
         existing = cur.fetchone()
@@ -171,15 +180,17 @@ def register(
             return Delivery(**{**vars(delivery), "claimed": claimed})
         resolve_interrupted(conn, dataset, month)
         cur.execute(
-            f"""
+            sql.SQL(
+            """
             insert into meta.deliveries
                 (dataset, report_month, version, sha256, size_bytes, source_uri, file_name,
                  archive_uri, received_at, submitted_by)
             select %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s, %s
             from meta.deliveries
             where dataset = %s and report_month = %s
-            returning {_COLUMNS}
-            """,
+            returning {columns}
+            """
+        ).format(columns=_COLUMNS),
             (
                 dataset, month, archived.sha256, archived.size_bytes, candidate.source_uri,
                 candidate.file_name, archived.uri, candidate.received_at, candidate.submitted_by, dataset, month,

@@ -78,10 +78,11 @@ def drop_deliveries(*homes: Path) -> None:
 
 
 def mart_rows(url: str) -> list[tuple]:
-    """Every row of the project mart, every column."""
+    """Every row of the project mart: its month, then every column as text."""
     with psycopg.connect(url) as conn:
         return conn.execute(
-            "select mart::text from marts.fct_project_progress_monthly as mart order by report_month, project_code"
+            "select report_month, mart::text from marts.fct_project_progress_monthly as mart"
+            " order by report_month, project_code"
         ).fetchall()
 
 

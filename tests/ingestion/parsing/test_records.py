@@ -30,12 +30,12 @@ def test_records_become_canonical_rows(gauge: DatasetSpec, city: City) -> None:
     assert frame["open_date"].tolist()[:2] == [pd.Timestamp("2023-06-30"), pd.Timestamp("2023-06-01")]
     assert frame["inclusive"].tolist() == [True, False, pd.NA]
     assert frame[SOURCE_ROW].tolist() == [1, 2, 3]
-    assert parsed.headers["district"] == "qh"
+    assert parsed.headers["district"] == "所在地区"  # the department's own term, not the JSON key
     assert parsed.extra_headers == ["extra"]
     assert parsed.file_name == "api:test/gauge?month=2023-06"
     assert [(i.source_row, i.field, i.header, i.value, i.rule_id) for i in parsed.issues] == [
-        (3, "households", "hs", "1.5", "parse.integer"),
-        (3, "completion_pct", "wcbl", '{"v": 1}', "parse.percent"),
+        (3, "households", "户数", "1.5", "parse.integer"),
+        (3, "completion_pct", "完成比例", '{"v": 1}', "parse.percent"),
     ]
 
 

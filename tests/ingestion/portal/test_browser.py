@@ -13,7 +13,6 @@ import pytest
 from portal_client import PASSWORD
 from portal_pages import HomePage, LoginPage
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 TITLE = "重大项目月度调度表"
 
 
@@ -39,15 +38,18 @@ def page(browser):
     context.close()
 
 
-def test_a_clerk_downloads_the_template_fixes_a_bad_row_and_submits(page, browser, live_portal, db, tmp_path):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def test_a_clerk_downloads_the_template_fixes_a_bad_row_and_submits(
+    page, browser, live_portal, db, tmp_path, docs_screenshots
+):
+    screenshots = docs_screenshots / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
     login = LoginPage(page, live_portal).open()
-    page.screenshot(path=SCREENSHOTS / "portal-login.png")
+    page.screenshot(path=screenshots / "portal-login.png")
     login.log_in("clerk1", PASSWORD)
 
     home = HomePage(page, live_portal).open("2022-07")
     assert "市发展和改革委员会" in page.content() and TITLE in page.content()
-    page.screenshot(path=SCREENSHOTS / "portal-home.png", full_page=True)
+    page.screenshot(path=screenshots / "portal-home.png", full_page=True)
     template = home.download_template(TITLE, tmp_path)
     assert template.name == "扬州市2022年1-7月重大项目月度调度表.xlsx"
     assert openpyxl.load_workbook(template).active["A1"].value == "扬州市2022年1-7月重大项目月度调度表"
@@ -57,7 +59,7 @@ def test_a_clerk_downloads_the_template_fixes_a_bad_row_and_submits(page, browse
     verdict = check.verdict
     assert "有数据行未通过校验" in verdict
     assert "第5行" in verdict and "项目代码" in verdict and "2022-3210-48-01-2" in verdict
-    page.screenshot(path=SCREENSHOTS / "portal-check.png", full_page=True)
+    page.screenshot(path=screenshots / "portal-check.png", full_page=True)
     with page.expect_download() as download:
         page.get_by_role("button", name="下载问题清单（Excel）").click()
     workbook = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
@@ -68,7 +70,7 @@ def test_a_clerk_downloads_the_template_fixes_a_bad_row_and_submits(page, browse
     assert "校验通过" in check.pre_check(good).verdict
     submitted = check.submit(good).submission
     assert "报送成功" in submitted and "clerk1" in submitted
-    page.screenshot(path=SCREENSHOTS / "portal-submitted.png", full_page=True)
+    page.screenshot(path=screenshots / "portal-submitted.png", full_page=True)
     assert db.execute(
         "select version, status, submitted_by, rows_loaded from meta.deliveries where dataset = 'drc.major_projects'"
     ).fetchall() == [(1, "accepted", "clerk1", 2)]
@@ -82,5 +84,5 @@ def test_a_clerk_downloads_the_template_fixes_a_bad_row_and_submits(page, browse
     assert answer is not None and answer.status == 403
     assert "不属于本单位" in other.content()
     assert "fin1（finance）" in other.locator("header").inner_text()  # still signed in, and shown so
-    other.screenshot(path=SCREENSHOTS / "portal-forbidden.png")
+    other.screenshot(path=screenshots / "portal-forbidden.png")
     other.context.close()

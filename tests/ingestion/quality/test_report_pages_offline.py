@@ -20,7 +20,6 @@ from citydw.orchestration import ingest_dataset
 from citydw.quality import report
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 class OfflinePage:
@@ -73,7 +72,9 @@ class OfflinePage:
 
 
 @pytest.mark.slow
-def test_every_report_page_renders_its_icons_and_charts_with_the_network_cut(db, drop, citydw_home, browser):
+def test_every_report_page_renders_its_icons_and_charts_with_the_network_cut(
+    db, drop, citydw_home, browser, docs_screenshots
+):
     rows = [drc_project(1), drc_project(2)]
     drop(date(2022, 6, 1), "june.xlsx", drc_workbook(rows, date(2022, 6, 1)), datetime(2022, 7, 7, 9, tzinfo=SHANGHAI))
     july = [*rows, drc_project(3, 所在地区="外省某区"), drc_project(4, **{"总投资（万元）": -1})]
@@ -96,9 +97,9 @@ def test_every_report_page_renders_its_icons_and_charts_with_the_network_cut(db,
                 assert "newsletter" not in page.page.inner_text("body").lower(), path
         page.open(version_pages[-1])
         page.page.locator("table img.status-icon").nth(2).scroll_into_view_if_needed()
-        page.page.screenshot(path=str(DOCS / "report-datadocs-offline.png"), full_page=False)
+        page.page.screenshot(path=str(docs_screenshots / "report-datadocs-offline.png"), full_page=False)
         page.open(result.index)
-        page.page.screenshot(path=str(DOCS / "report-offline.png"), full_page=True)
+        page.page.screenshot(path=str(docs_screenshots / "report-offline.png"), full_page=True)
 
         charts = sorted((folder / "charts").glob("*.svg"))
         assert len(charts) == 4
