@@ -51,6 +51,14 @@ def points(gap_pp: Number | None, places: int = 2) -> str:
     return DASH if gap_pp is None else f"{abs(_decimal(gap_pp, places)):.{places}f}个百分点"
 
 
+def signed(value: Number | None, places: int = 2) -> str:
+    """A gap with its sign, for tables: ``+16.00`` · ``-2.00`` · ``0.00``."""
+    if value is None:
+        return DASH
+    rounded = _decimal(value, places)
+    return f"{'+' if rounded > 0 else ''}{rounded:.{places}f}"
+
+
 def sign_at(value: Number, places: int) -> int:
     """-1, 0 or 1: the sign of ``value`` as printed with ``places`` decimals."""
     rounded = _decimal(value, places)
