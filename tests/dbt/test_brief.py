@@ -256,7 +256,7 @@ def test_the_first_page_says_whether_the_figures_are_final(july, page):
 def test_the_page_needs_nothing_outside_its_folder(july, page, tmp_path):
     assert page.outside == []
     assert page.broken_images() == []
-    assert page.page.locator("img").count() >= 4  # three charts and the map
+    assert page.page.locator("img").count() >= 5  # three charts, the city map and the districts
     html = july.brief.index.read_text(encoding="utf-8")
     links = re.findall(r"""(?:src|href)=["']([^"']+)""", html)
     assert links and all(not re.match(r"^([a-z]+:|/|\.\.)", link) for link in links), links

@@ -88,7 +88,7 @@ def make_brief(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     chart_paths = charts.write(collected, staging / "charts")
-    map_path = city_map.write(collected, city, settings.city_dir, staging / "charts")
+    map_paths = city_map.write(collected, city, settings.city_dir, staging / "charts")
     written = sentences.sections(collected)
     status_word, status_note = sentences.status_line(collected)
     title = title_of(city, month)
@@ -100,7 +100,7 @@ def make_brief(
         sections=written,
         status=(status_word, status_note),
         chart_paths=chart_paths,
-        map_path=map_path,
+        map_paths=map_paths,
     )
     (staging / "index.html").write_text(html, encoding="utf-8")
     (staging / "figures.json").write_text(collected.to_json(), encoding="utf-8")
@@ -129,7 +129,7 @@ def render_html(
     sections: list[sentences.Section],
     status: tuple[str, str],
     chart_paths: dict[str, str],
-    map_path: str | None,
+    map_paths: dict[str, str],
 ) -> str:
     import jinja2
 
@@ -162,7 +162,7 @@ def render_html(
         sections_by_key={section.key: section for section in sections},
         figures=figures.results,
         charts=defaultdict(lambda: None, chart_paths),
-        map_svg=map_path,
+        maps=defaultdict(lambda: None, map_paths),
         radius_columns=radius_columns,
         radius_table=radius_table,
         fingerprint=figures.fingerprint,

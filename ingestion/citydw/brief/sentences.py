@@ -111,18 +111,20 @@ def demolition_lead(figures: Figures) -> tuple[str, ...]:
         return (f"{figures.month.month}月征地拆迁进度表尚未报送，拆迁进度暂缺。",)
     span = w.months_label(figures.month.month)
     previous = city["prev_year_total_demolished"]
+    done = (
+        f"{span}全市完成拆迁{w.number(city['ytd_demolished'])}万平方米，"
+        f"完成全年目标任务（{w.number(city['annual_target'])}万平方米）的{w.percent(city['target_completion_rate'])}"
+    )
     if previous is None:
-        against_last_year = "上年全年拆迁量暂缺，无法比较"
+        sentences = [f"{done}；征收土地{w.number(city['ytd_land_mu'])}亩。上年全年拆迁量暂缺，暂无法与上年比较。"]
     else:
-        against_last_year = (
+        sentences = [
+            f"{span}全市完成拆迁{w.number(city['ytd_demolished'])}万平方米，"
             f"{w.against(city['ytd_demolished'], previous, '上年全年总量')}"
-            f"（上年全年{w.number(previous)}万平方米，为其{w.percent(city['prev_year_total_rate'])}）"
-        )
-    sentences = [
-        f"{span}全市完成拆迁{w.number(city['ytd_demolished'])}万平方米，{against_last_year}，"
-        f"完成全年目标任务（{w.number(city['annual_target'])}万平方米）的{w.percent(city['target_completion_rate'])}；"
-        f"征收土地{w.number(city['ytd_land_mu'])}亩。"
-    ]
+            f"（上年全年{w.number(previous)}万平方米，为其{w.percent(city['prev_year_total_rate'])}），"
+            f"完成全年目标任务（{w.number(city['annual_target'])}万平方米）的{w.percent(city['target_completion_rate'])}；"
+            f"征收土地{w.number(city['ytd_land_mu'])}亩。"
+        ]
     districts = [row for row in rows if row["district_code"] is not None and row["target_completion_rate"] is not None]
     if len(districts) > 1:
         rates = [w.shown(row["target_completion_rate"] * 100, 2) for row in districts]
@@ -225,7 +227,21 @@ def deliveries_lead(figures: Figures) -> tuple[str, ...]:
     for problem in ("未报送", "报送有误（被退回）", "逾期报送", "部分数据有误"):
         departments = list(dict.fromkeys(row["department_name"] for row in problems if row["problem"] == problem))
         if departments:
-            sentences.append(f"{problem}的部门：{'、'.join(departments)}。")
+            sentences.append(f"本月{problem}的部门：{'、'.join(departments)}。")
+    year = figures["deliveries_year"]
+    totals = {
+        "逾期报送": sum(row["late"] for row in year),
+        "被退回": sum(row["rejected"] for row in year),
+        "未报送": sum(row["missing"] for row in year),
+    }
+    if any(totals.values()):
+        most = [row for row in year if row["late"] + row["rejected"] + row["missing"]][:3]
+        sentences.append(
+            f"{figures.month.year}年以来，各部门{w.count_list(totals, '项次')}，"
+            f"较多的是{'、'.join(row['department_name'] for row in most)}。"
+        )
+    elif year:
+        sentences.append(f"{figures.month.year}年以来，各部门均按时、按要求报送。")
     return tuple(sentences)
 
 
