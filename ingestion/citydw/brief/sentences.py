@@ -49,8 +49,11 @@ def bonds_lead(figures: Figures) -> tuple[str, ...]:
             f"{span}全市新增专项债券发行{w.wan(city['issued_ytd_wan'])}，{w.growth(city['issued_yoy_growth'])}，"
             f"总额{w.rank(city['province_rank_by_issued'], count)}，"
             f"增幅{w.rank(city['province_rank_by_growth'], count)}；"
-            f"支出进度{w.percent(city['spending_progress'])}，"
-            f"{w.gap_to('全省平均', city['spending_progress_gap_pp'])}。"
+            + (
+                f"支出进度{w.percent(city['spending_progress'])}，{w.gap_to('全省平均', city['spending_progress_gap_pp'])}。"
+                if city["spending_progress"] is not None
+                else "全市专项债券资金使用情况表尚未报送，支出进度暂缺。"
+            )
         )
     ranked = [row for row in figures["bonds_districts"] if row["rank_in_city"] is not None]
     if len(ranked) > 1:

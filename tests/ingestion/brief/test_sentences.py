@@ -55,6 +55,13 @@ def test_the_bond_headline_turns_with_the_signs():
     assert "增长" not in headline and "高于" not in headline and "最高" not in headline
 
 
+def test_no_spending_report_is_said_not_dashed():
+    (headline,) = sentences.bonds_lead(
+        figures(bonds_city=[bonds_city(spending_progress=None, spending_progress_gap_pp=None)])
+    )
+    assert headline.endswith("增幅列全省第1位（全省最高）；全市专项债券资金使用情况表尚未报送，支出进度暂缺。")
+
+
 def test_no_bulletin_is_said_not_zeroed():
     (headline,) = sentences.bonds_lead(figures())
     assert "尚未收到" in headline and "0" not in headline.replace("1-7", "")
