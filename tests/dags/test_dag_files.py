@@ -36,13 +36,6 @@ def test_monthly_dag_ingests_each_dataset_then_builds(dagbag):
     assert [outlet.uri for outlet in tasks["build"].outlets] == ["citydw://warehouse/marts"]
 
 
-def test_report_dag_makes_the_brief_after_the_report(dagbag):
-    dag = dagbag.dags["citydw_report"]
-    tasks = {task.task_id: task for task in dag.tasks}
-    assert set(tasks) == {"report_month", "report", "brief"}
-    assert tasks["brief"].upstream_task_ids == {"report_month", "report"}
-
-
 @pytest.mark.parametrize("dag_file", sorted(DAGS.glob("*.py")), ids=lambda p: p.name)
 def test_dag_file_imports_nothing_heavy(dag_file):
     """Parsing a DAG file must not import pandas, GX, dbt or the package (nor touch a database)."""
