@@ -17,4 +17,10 @@ inner join marts.dim_district
 inner join staging.facility_standards
     on fct_facility_coverage_monthly.facility_type = facility_standards.facility_type
 where fct_facility_coverage_monthly.report_month = %(report_month)s
-order by fct_facility_coverage_monthly.district_code, fct_facility_coverage_monthly.facility_type
+order by
+    fct_facility_coverage_monthly.district_code,
+    array_position(
+        array['kindergarten', 'primary_school', 'middle_school', 'community_health_center', 'elderly_care_complex',
+              'public_parking'],
+        fct_facility_coverage_monthly.facility_type::text
+    )
