@@ -62,18 +62,26 @@ def deliver_brief(
     key = problem_key(brief)
     update = _sent_before(conn, brief, audience)
     routes = department_routes(audience)
-    common = {
-        "problem_key": key,
-        "department": audience.code,
-        "dataset": None,
-        "report_month": brief.month,
-        "subject": subject(brief, update=update),
-        "settings": settings,
-    }
+    title = subject(brief, update=update)
     mail = [route for route in routes if route.channel == "email"]
     chat = [route for route in routes if route.channel != "email"]
-    attempts = send_alert(conn, body=mail_text(brief, audience), routes=mail, attachments=[brief.pdf], **common)
-    attempts += send_alert(conn, body=f"{common['subject']}\n{chat_text(brief)}", routes=chat, **common)
+    attempts = []
+    for body, channel_routes, attachments in (
+        (mail_text(brief, audience), mail, [brief.pdf]),
+        (f"{title}\n{chat_text(brief)}", chat, []),
+    ):
+        attempts += send_alert(
+            conn,
+            problem_key=key,
+            department=audience.code,
+            dataset=None,
+            report_month=brief.month,
+            subject=title,
+            body=body,
+            routes=channel_routes,
+            settings=settings,
+            attachments=attachments,
+        )
     return attempts
 
 

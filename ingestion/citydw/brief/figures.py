@@ -69,12 +69,17 @@ class Figures:
 def collect(conn: psycopg.Connection, month: date) -> Figures:
     """Run every brief query for ``month`` in one read-only snapshot, so the figures agree with each other."""
     results: dict[str, list[Row]] = {}
-    with conn.transaction():
-        conn.execute("set transaction isolation level repeatable read, read only")
-        with conn.cursor(row_factory=dict_row) as cursor:
-            for name in query_names():
-                cursor.execute(query_text(name), {"report_month": month})  # type: ignore[arg-type]
-                results[name] = cursor.fetchall()
+    try:
+        with conn.transaction():
+            conn.execute("set transaction isolation level repeatable read, read only")
+            with conn.cursor(row_factory=dict_row) as cursor:
+                for name in query_names():
+                    cursor.execute(query_text(name), {"report_month": month})
+                    results[name] = cursor.fetchall()
+    except psycopg.errors.UndefinedTable as error:
+        raise RuntimeError(
+            f"brief query {name}.sql: {error.diag.message_primary}; build the marts first (citydw build)"
+        ) from error
     return Figures(month=month, results=results)
 
 
