@@ -33,9 +33,19 @@ def subject(brief: Brief, *, update: bool) -> str:
     return f"《{brief.title}》（{state}{'，数据更正后重发' if update else ''}）"
 
 
-def chat_text(brief: Brief) -> str:
-    """What a chat group reads: the headline of every section, numbered."""
-    lines = [f"{index}. {headline}" for index, headline in enumerate(brief.headlines, start=1)]
+# WeCom group robots take at most 2048 bytes of text (UTF-8): Chinese is 3 bytes a character.
+CHAT_MAX_BYTES = 2000
+CHAT_MORE = "……（简报全文已发送邮件）"
+
+
+def chat_text(brief: Brief, budget: int | None = None) -> str:
+    """The headline of every section, numbered, as many as fit in ``budget`` bytes (all when None)."""
+    lines: list[str] = []
+    for index, headline in enumerate(brief.headlines, start=1):
+        line = f"{index}. {headline}"
+        if budget is not None and len("\n".join([*lines, line, CHAT_MORE]).encode()) > budget:
+            return "\n".join([*lines, CHAT_MORE])
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -68,7 +78,7 @@ def deliver_brief(
     attempts = []
     for body, channel_routes, attachments in (
         (mail_text(brief, audience), mail, [brief.pdf]),
-        (f"{title}\n{chat_text(brief)}", chat, []),
+        (f"{title}\n{chat_text(brief, CHAT_MAX_BYTES - len(title.encode()) - 1)}", chat, []),
     ):
         attempts += send_alert(
             conn,

@@ -131,3 +131,14 @@ def test_the_configured_leaders_list_loads():
     assert audience.code == "leaders"
     assert any(route.channel == "email" for route in audience.alerts)
     assert all(contact.email for contact in audience.contacts)
+
+
+def test_the_chat_text_fits_a_wecom_robot(tmp_path):
+    from citydw.brief.delivery import CHAT_MAX_BYTES, CHAT_MORE, chat_text
+
+    brief = a_brief(tmp_path, "d" * 64)
+    assert chat_text(brief, CHAT_MAX_BYTES) == f"1. {HEADLINES[0]}\n2. {HEADLINES[1]}"
+    long = Brief(**{**brief.__dict__, "headlines": tuple(f"第{n}节：" + "数" * 200 + "。" for n in range(1, 8))})
+    text = chat_text(long, CHAT_MAX_BYTES)
+    assert len(text.encode()) <= CHAT_MAX_BYTES
+    assert text.startswith("1. 第1节") and text.endswith(CHAT_MORE)
