@@ -26,6 +26,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from citydw.brief.figures import collect
 from citydw.brief.render import make_brief
 from citydw.months import month_range
 from citydw.quality import ledger
@@ -67,7 +68,7 @@ def july(new_database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim
         assert result.success, "\n".join(result.failures)
         with psycopg.connect(url, autocommit=True) as conn:
             brief = make_brief(JULY, conn=conn)
-            yield SimpleNamespace(conn=conn, brief=brief)
+            yield SimpleNamespace(conn=conn, brief=brief, sample=sample, url=url)
     get_settings.cache_clear()
 
 
@@ -289,3 +290,20 @@ def test_the_pdf_is_a4_with_page_numbers_embedded_fonts_and_the_headline(july, p
     assert f"低于全省平均{fixed(abs(Decimal(city['spending_progress_gap_pp'])))}个百分点" in text
     for number in range(1, pages + 1):
         assert f"—{number}—" in text  # the footer's page number on every page
+
+
+def test_only_a_correction_that_changes_a_figure_changes_the_fingerprint(july):
+    """Runs last: it corrects the warehouse. The same rows delivered again (a new version) and rebuilt leave
+    the brief's fingerprint as it was, so nothing is sent again; the demolition office's corrected
+    December changes last year's total in July's brief, and with it the fingerprint."""
+    december = date(2021, 12, 1)
+    july.sample.load_month(july.conn, december, only={"expropriation.demolition_progress"})
+    assert run_dbt(["build"], url=july.url).success
+    assert collect(july.conn, JULY).fingerprint == july.brief.fingerprint
+
+    july.sample.load_month(july.conn, december, corrected=True, only={"expropriation.demolition_progress"})
+    assert run_dbt(["build"], url=july.url).success
+    corrected = collect(july.conn, JULY)
+    assert corrected.fingerprint != july.brief.fingerprint
+    (city,) = [row for row in corrected["demolition"] if row["district_code"] is None]
+    assert city["prev_year_total_demolished"] != Decimal(126)
