@@ -292,6 +292,21 @@ def test_the_pdf_is_a4_with_page_numbers_embedded_fonts_and_the_headline(july, p
         assert f"—{number}—" in text  # the footer's page number on every page
 
 
+def test_citydw_brief_writes_both_files(july, tmp_path):
+    import os
+    import sys
+
+    env = {**os.environ, "CITYDW_WAREHOUSE_URL": july.url, "CITYDW_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "citydw.cli", "brief", "--month", "2022-07"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    folder = tmp_path / "reports" / "2022-07" / "brief"
+    assert (folder / "index.html").stat().st_size > 0 and (folder / "brief.pdf").read_bytes().startswith(b"%PDF")
+    assert "nothing sent" in done.stdout and july.brief.fingerprint[:12] in done.stdout
+
+
 def test_only_a_correction_that_changes_a_figure_changes_the_fingerprint(july):
     """Runs last: it corrects the warehouse. The same rows delivered again (a new version) and rebuilt leave
     the brief's fingerprint as it was, so nothing is sent again; the demolition office's corrected

@@ -210,7 +210,8 @@ def spatial_plans_lead(figures: Figures) -> tuple[str, ...]:
     ordered = {s: by_status[s] for s in (*PLAN_STATUS_ORDER, *sorted(set(by_status) - set(PLAN_STATUS_ORDER)))}
     overdue = sum(row["plans_overdue"] for row in rows)
     tail = f"{overdue}项已超过计划批复时间仍未批复" if overdue else "没有超过计划批复时间未批复的规划"
-    return (f"全市“三级三类”国土空间规划{total}项，其中{w.count_list(ordered, '项')}；{tail}。",)
+    listed = w.count_list(ordered, "项", largest_first=False)
+    return (f"全市“三级三类”国土空间规划{total}项，其中{listed}；{tail}。",)
 
 
 def deliveries_lead(figures: Figures) -> tuple[str, ...]:

@@ -124,9 +124,12 @@ def more_or_less(value: Number, reference: Number, places: int = 2) -> str:
     return "高于" if sign > 0 else "低于" if sign < 0 else "持平于"
 
 
-def count_list(counts: dict[str, int], unit: str = "个") -> str:
-    """``征地拆迁3个、要素保障2个``: the non-zero counts, largest first (ties in the given order)."""
-    ordered = sorted(((name, n) for name, n in counts.items() if n), key=lambda item: -item[1])
+def count_list(counts: dict[str, int], unit: str = "个", *, largest_first: bool = True) -> str:
+    """``征地拆迁3个、要素保障2个``: the non-zero counts, largest first (ties in the given order),
+    or in the given order when that order means something (已批复, 报批中, 编制中, 未启动)."""
+    ordered = [(name, n) for name, n in counts.items() if n]
+    if largest_first:
+        ordered.sort(key=lambda item: -item[1])
     return "、".join(f"{name}{n}{unit}" for name, n in ordered)
 
 

@@ -114,6 +114,7 @@ def test_count_lists_put_the_largest_first_and_leave_out_zeros():
         == "征地拆迁3个、要素保障1个、考古勘探1个"
     )
     assert w.count_list({"要素保障": 0}) == ""
+    assert w.count_list({"已批复": 1, "编制中": 5, "未启动": 0}, "项", largest_first=False) == "已批复1项、编制中5项"
 
 
 def test_months_label():
