@@ -22,7 +22,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-CHROMIUM = os.environ.get("CITYDW_CHROMIUM", "/usr/bin/chromium")
 TIMEOUT_SECONDS = 120
 
 
@@ -30,22 +29,22 @@ class PdfError(RuntimeError):
     """The PDF could not be printed; the message says what to install or check."""
 
 
-def chromium_path() -> str:
-    found = shutil.which(CHROMIUM) or (CHROMIUM if os.access(CHROMIUM, os.X_OK) else None)
+def chromium_path(configured: str) -> str:
+    found = shutil.which(configured) or (configured if os.access(configured, os.X_OK) else None)
     if not found:
         raise PdfError(
-            f"headless Chromium not found at {CHROMIUM}: run `make browser` "
+            f"headless Chromium not found at {configured}: run `make browser` "
             "(apt-get install chromium fonts-noto-cjk) or set CITYDW_CHROMIUM"
         )
     return found
 
 
-def print_pdf(html: Path, pdf: Path) -> Path:
-    """Print ``html`` (a file inside the brief folder) to ``pdf``, A4 as the page's CSS says."""
+def print_pdf(html: Path, pdf: Path, chromium: str = "/usr/bin/chromium") -> Path:
+    """Print ``html`` (a file inside the brief folder) to ``pdf`` with ``chromium``, A4 as the page's CSS says."""
     partial = pdf.with_suffix(".pdf.partial")
     with tempfile.TemporaryDirectory(prefix="citydw-chromium-") as profile:
         command = [
-            chromium_path(),
+            chromium_path(chromium),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",

@@ -105,7 +105,7 @@ def make_brief(
     (staging / "index.html").write_text(html, encoding="utf-8")
     (staging / "figures.json").write_text(collected.to_json(), encoding="utf-8")
     if with_pdf:
-        pdf.print_pdf(staging / "index.html", staging / "brief.pdf")
+        pdf.print_pdf(staging / "index.html", staging / "brief.pdf", settings.chromium)
     shutil.rmtree(folder, ignore_errors=True)
     staging.replace(folder)
     return Brief(
