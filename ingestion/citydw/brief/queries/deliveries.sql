@@ -1,4 +1,6 @@
 -- Q10, this month: every dataset delivered late, wrong (rejected, or rows quarantined) or not at all.
+-- Days late only for what has arrived: a missing delivery's count grows every day, and the brief (and its
+-- fingerprint, which decides whether it is sent again) must change with the data, not with the calendar.
 select
     department_name,
     dataset_title,
@@ -10,7 +12,7 @@ select
     end as problem,
     is_missing,
     is_late,
-    working_days_late,
+    case when is_missing then null else working_days_late end as working_days_late,
     due_date,
     rows_quarantined,
     blocking_failures
