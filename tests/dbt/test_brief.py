@@ -213,7 +213,9 @@ def test_facilities_coverage_and_look_back_are_q6_and_q7s(july, page):
     carried = ask(july.conn, 6)
     count = sum(row["carried_over_not_started"] for row in carried)
     assert count == 1
-    assert f"至今仍未开工的民生设施{count}个" in text
+    listed = {row["facility_type"]: row["carried_over_not_started"] for row in carried}
+    assert listed == {"kindergarten": 1}
+    assert "至今仍未开工的民生设施幼儿园1个" in text
     assert "邗江区西湖幼儿园（规划）" in text
     coverage = ask(july.conn, 7)
     types = {row["facility_type"] for row in coverage}

@@ -171,10 +171,12 @@ def facilities_lead(figures: Figures) -> tuple[str, ...]:
     started = sum(row["started_this_year"] for row in types)
     completed = sum(row["completed_this_year"] for row in types)
     if carried:
-        by_type = Counter(row["facility_type_name"] for row in carried)
+        # Counted by type, as fct_facility_coverage_monthly (Q6) counts: a nine-year school is a primary and a
+        # middle school; the number of places is said too when the two differ.
+        by_type = Counter(name for row in carried for name in row["facility_type_names"].split("、"))
+        places = f"{len(carried)}处，按类型计" if sum(by_type.values()) != len(carried) else ""
         sentences.append(
-            f"回头看：上年及以前计划建设、至今仍未开工的民生设施{len(carried)}个（{w.count_list(dict(by_type))}），"
-            f"须加快推进。"
+            f"回头看：上年及以前计划建设、至今仍未开工的民生设施{places}{w.count_list(dict(by_type))}，须加快推进。"
         )
     else:
         sentences.append("回头看：上年及以前计划建设的民生设施均已开工。")
