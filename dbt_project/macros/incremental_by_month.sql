@@ -22,22 +22,33 @@
       rebuilds everything: yearly data, so once a year.
     - drives_months: whether this input's months are months of the mart
       (default: true unless all_months).
-    - fingerprint: the per-row expression that identifies the load a row came
-      from; default delivery_id@loaded_at. A mart built from another
-      incremental mart uses that mart's input_fingerprint.
+    - built_by_month: the input is itself a mart built by these macros;
+      its months' fingerprints are the input fingerprints it records (below),
+      so a correction upstream of it reaches this mart too.
 
     An upstream month's fingerprint is its row count and the set of
     (delivery_id, loaded_at) pairs; the loader replaces a corrected month
     with a new delivery_id and loaded_at, so a correction always changes it.
     A mart month's input_fingerprint is the md5 of the fingerprints of every
-    input month in its window; every row of the month stores it. This
-    generalises the first version of fct_project_progress_monthly, which
-    compared its own rows' (delivery_id, loaded_at) with the upstream's: it
-    also covers marts whose month depends on other months (is_idle, last
-    year's total) and marts aggregated from several deliveries. Why not a
-    "loaded_at > max(loaded_at)" watermark: loaded_at is the loader
-    transaction's start, so a load that commits after a later-started one
-    would fall behind the watermark and never be built.
+    input month in its window. Why not a "loaded_at > max(loaded_at)"
+    watermark: loaded_at is the loader transaction's start, so a load that
+    commits after a later-started one would fall behind the watermark and
+    never be built.
+
+    Where the fingerprints are kept. The marts are what BI reads, so they
+    carry no bookkeeping: each mart's built months and the fingerprint each
+    was built from live in a companion table in the intermediate schema
+    (which citydw_bi cannot read), ``intermediate.<mart>__built_months``
+    (report_month primary key, input_fingerprint). In one transaction:
+
+    1. the pre-hook deletes the mart's rows of every month whose current
+       fingerprint differs from the recorded one, or that is no longer an
+       input month at all (a month that vanished, or was corrected, or whose
+       rebuild will yield no rows: delete+insert cannot delete what it does
+       not insert, so deleting first is what makes those right);
+    2. the model builds the months whose current fingerprint differs from
+       the recorded one (every month on a first or full build);
+    3. the post-hook records the current fingerprints of every month.
 
     A model uses the macros below:
 
@@ -46,17 +57,24 @@
         month_fingerprints as ({{ month_input_fingerprints(month_inputs) }}),
         months_to_build as ({{ months_to_build('month_fingerprints') }}),
         rows_to_build as (
-            select upstream.*, months_to_build.input_fingerprint
+            select upstream.*
             from upstream
             {{ join_months_to_build('upstream') }}
         ),
-        …  (and select input_fingerprint in the final CTE)
+        …
 
-    delete+insert on report_month replaces the rebuilt months; the post-hook
-    deletes rows whose (report_month, input_fingerprint) no longer matches
-    the inputs: months whose input vanished, and a rebuilt month that now
-    yields no rows (delete+insert cannot delete what it does not insert).
+    delete+insert on report_month replaces the rebuilt months.
 -#}
+
+
+{#- The companion table recording a mart's built months and their fingerprints. -#}
+{% macro built_months_relation(model_name) -%}
+    {{- return(api.Relation.create(
+        database=target.database,
+        schema=generate_schema_name('intermediate', none),
+        identifier=model_name ~ '__built_months',
+        type='table')) -}}
+{%- endmacro %}
 
 
 {#- One row per mart month: report_month, input_fingerprint (text, md5). -#}
@@ -64,8 +82,22 @@
     {%- set default_fingerprint = "delivery_id::text || '@' || loaded_at::text" %}
     with
     {% for input in month_inputs %}
-    {%- set fingerprint = input.get('fingerprint', default_fingerprint) %}
     input_{{ loop.index }}_months as (
+        {%- if input.get('built_by_month', false) %}
+        {#- ref() keeps the lineage; the months come from what the mart recorded. #}
+        {%- set upstream = ref(input['ref']) %}
+        {%- set recorded = built_months_relation(upstream.identifier) %}
+        {%- if execute and adapter.get_relation(recorded.database, recorded.schema, recorded.identifier) is not none %}
+        select
+            report_month as source_month,
+            input_fingerprint as source_fingerprint
+        from {{ recorded }}
+        {%- else %}
+        {#- Not built yet (a unit test's database): no months recorded. #}
+        select null::date as source_month, null::text as source_fingerprint where false
+        {%- endif %}
+        {%- else %}
+        {%- set fingerprint = input.get('fingerprint', default_fingerprint) %}
         select
             report_month as source_month,
             count(*)::text || ':' || string_agg(
@@ -73,6 +105,7 @@
             ) as source_fingerprint
         from {{ ref(input['ref']) }}
         group by report_month
+        {%- endif %}
     ),
     {% endfor %}
     target_months as (
@@ -137,16 +170,16 @@
         current_months.input_fingerprint
     from {{ month_fingerprints }} as current_months
     {%- if is_incremental() %}
-    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
-    {%- if 'input_fingerprint' not in built_columns %}
+    {%- set built_months = built_months_relation(this.identifier) %}
+    {%- if execute and adapter.get_relation(built_months.database, built_months.schema, built_months.identifier) is none %}
         {{ exceptions.raise_compiler_error(
-            this ~ " has no input_fingerprint column: it was built by an older version of the model."
+            this ~ " was built by an older version of the model (no " ~ built_months ~ ")."
             ~ " Rebuild it once with `citydw build --full-refresh`"
-            ~ " (or `dbt build --full-refresh -s " ~ this.identifier ~ "`).") }}
+            ~ " (or `dbt build --full-refresh -s " ~ this.identifier ~ "+`).") }}
     {%- endif %}
     where not exists (
         select 1
-        from {{ this }} as built
+        from {{ built_months }} as built
         where
             built.report_month = current_months.report_month
             and built.input_fingerprint = current_months.input_fingerprint
@@ -167,30 +200,53 @@
 {%- endmacro %}
 
 
-{#- Post-hook SQL: delete rows built from inputs that are no longer current. -#}
-{% macro delete_stale_months(month_inputs) -%}
-    delete from {{ this }} as built
+{#-
+    Pre-hook SQL: on an incremental build, delete the rows of every month
+    that will be rebuilt or whose inputs vanished, i.e. every month whose
+    current fingerprint is not the one recorded.
+-#}
+{% macro delete_months_to_rebuild(month_inputs) -%}
+    {%- if is_incremental() %}
+    {%- set built_months = built_months_relation(this.identifier) %}
+    {%- if adapter.get_relation(built_months.database, built_months.schema, built_months.identifier) is not none %}
+    delete from {{ this }} as built_rows
     where not exists (
         select 1
         from ({{ month_input_fingerprints(month_inputs) }}) as current_months
-        where
-            current_months.report_month = built.report_month
-            and current_months.input_fingerprint = built.input_fingerprint
+        inner join {{ built_months }} as built
+            on
+                current_months.report_month = built.report_month
+                and current_months.input_fingerprint = built.input_fingerprint
+        where current_months.report_month = built_rows.report_month
     )
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Post-hook SQL: record the fingerprint every month is now built from. -#}
+{% macro record_built_months(month_inputs) -%}
+    {%- set built_months = built_months_relation(this.identifier) %}
+    create table if not exists {{ built_months }} (
+        report_month      date primary key,
+        input_fingerprint text not null
+    );
+    comment on table {{ built_months }} is
+        'Bookkeeping of {{ this }} (macros/incremental_by_month.sql): each built report month and the md5 of its inputs it was built from.';
+    delete from {{ built_months }};
+    insert into {{ built_months }} (report_month, input_fingerprint)
+    {{ month_input_fingerprints(month_inputs) }}
 {%- endmacro %}
 
 
 {#-
-    The post-hook entry for config(): a template rendered when the hook
-    runs (hooks are rendered at run time, with `this` and the refs the model
-    declared), so the model states its inputs once.
--#}
-{#-
     The model config the macros above rely on, in one place: delete+insert
-    by report_month (the months to build replace theirs), the post-hook that
-    deletes stale months, a failure rather than a silent change when the
-    columns change, and an index on each of ``index_columns`` (one per
-    column BI tools filter by).
+    by report_month (the months to build replace theirs), the hooks that
+    delete the months to rebuild first and record the fingerprints last, a
+    failure rather than a silent change when the columns change, and an
+    index on each of ``index_columns`` (one per column BI tools filter by).
+    Hooks are templates rendered when they run (with `this` and the refs the
+    model declared), so the model states its inputs once.
 -#}
 {% macro incremental_by_month_config(month_inputs, index_columns=[]) -%}
     {%- set indexes = [] %}
@@ -203,11 +259,7 @@
         'unique_key': 'report_month',
         'on_schema_change': 'fail',
         'indexes': indexes,
-        'post_hook': [delete_stale_months_hook(month_inputs)],
+        'pre_hook': ['{{ delete_months_to_rebuild(' ~ tojson(month_inputs) ~ ') }}'],
+        'post_hook': ['{{ record_built_months(' ~ tojson(month_inputs) ~ ') }}'],
     }) -}}
-{%- endmacro %}
-
-
-{% macro delete_stale_months_hook(month_inputs) -%}
-    {{- return('{{ delete_stale_months(' ~ tojson(month_inputs) ~ ') }}') -}}
 {%- endmacro %}

@@ -149,7 +149,7 @@ def test_an_incremental_build_after_corrections_equals_a_full_refresh(raw_wareho
     assert conn.execute(
         "select distinct prev_year_total_demolished::text from marts.fct_demolition_progress_monthly "
         "where district_code = '321002' and report_month >= '2022-01-01'"
-    ).fetchall() == [("9.9",)]
+    ).fetchall() == [("9.9000",)]
     assert conn.execute(
         "select resident_population::text from marts.fct_facility_coverage_monthly "
         "where district_code = '321002' and facility_type = 'public_parking' and report_month = '2022-01-01'"

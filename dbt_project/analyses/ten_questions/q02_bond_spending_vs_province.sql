@@ -1,31 +1,22 @@
 -- Q2. Bond spending progress against the provincial average, in points.
--- One row. spending_progress is the city's own (Σ cumulative spent ÷ Σ
--- allocated over its bond allocations); the provincial average is the
--- bulletin's (Σ spent ÷ Σ issued of this year's new bonds); the last two
--- columns compare like with like on the bulletin's basis.
--- Month asked: `set citydw.report_month = 'YYYY-MM-01';` first, else the latest month.
--- depends_on: {{ ref('bond_city_vs_province_monthly') }}
-
-with
-
-asked as (
-
-    select
-        coalesce(
-            nullif(current_setting('citydw.report_month', true), '')::date,
-            (select max(report_month) from marts.bond_city_vs_province_monthly where has_bulletin)
-        ) as report_month
-
-)
+-- One row per report month with a provincial bulletin. spending_progress is
+-- the city's own (Σ cumulative spent ÷ Σ allocated); the provincial average
+-- is the bulletin's; the bulletin_ columns compare like with like.
+-- Every report month is returned: let the BI tool's filter pick the month
+-- (report_month). One month in psql:
+--   select * from marts.question_02_bond_spending_vs_province where report_month = date '2022-07-01'
+-- One statement, no session setting: runs unchanged in psql, Superset SQL
+-- Lab, Metabase and DBeaver as citydw_bi.
+-- Reads the view marts.question_02_bond_spending_vs_province
+-- (dbt_project/models/marts/ten_questions/). No Jinja or double braces here:
+-- Metabase reads them as a variable, even in a comment.
 
 select
-    bond_city_vs_province_monthly.report_month,
-    bond_city_vs_province_monthly.spending_progress,
-    bond_city_vs_province_monthly.province_avg_spending_progress,
-    bond_city_vs_province_monthly.spending_progress_gap_pp,
-    round(bond_city_vs_province_monthly.spending_progress_gap_pp, 2) as spending_progress_gap_pp_rounded,
-    bond_city_vs_province_monthly.bulletin_spending_progress,
-    bond_city_vs_province_monthly.bulletin_spending_progress_gap_pp
-from marts.bond_city_vs_province_monthly
-inner join asked
-    on bond_city_vs_province_monthly.report_month = asked.report_month
+    report_month,
+    spending_progress,
+    province_avg_spending_progress,
+    spending_progress_gap_pp,
+    bulletin_spending_progress,
+    bulletin_spending_progress_gap_pp
+from marts.question_02_bond_spending_vs_province
+order by report_month

@@ -1,49 +1,24 @@
 -- Q4. Planned projects that have not started, by category, district and
--- cause. "Planned, not started" = is_start_overdue: not started and the
--- planned start date is on or before the end of the month. The cause is
--- the reported 问题类型 (要素保障, 征地拆迁, 行政审批, 考古勘探, 资金, 其他),
--- 未报告原因 when none is reported. One row per category × district × cause.
--- Month asked: `set citydw.report_month = 'YYYY-MM-01';` first, else the latest month.
--- depends_on: {{ ref('fct_project_progress_monthly') }}
--- depends_on: {{ ref('dim_district') }}
-
-with
-
-asked as (
-
-    select
-        coalesce(
-            nullif(current_setting('citydw.report_month', true), '')::date,
-            (select max(report_month) from marts.fct_project_progress_monthly)
-        ) as report_month
-
-)
+-- cause, per report month. "Planned, not started" = is_start_overdue: not
+-- started and the planned start date on or before the end of the month.
+-- The cause is the reported 问题类型, 未报告原因 when none is reported.
+-- Every report month is returned: let the BI tool's filter pick the month
+-- (report_month). One month in psql:
+--   select * from marts.question_04_projects_not_started where report_month = date '2022-07-01'
+-- One statement, no session setting: runs unchanged in psql, Superset SQL
+-- Lab, Metabase and DBeaver as citydw_bi.
+-- Reads the view marts.question_04_projects_not_started
+-- (dbt_project/models/marts/ten_questions/). No Jinja or double braces here:
+-- Metabase reads them as a variable, even in a comment.
 
 select
-    fct_project_progress_monthly.report_month,
-    fct_project_progress_monthly.category,
-    fct_project_progress_monthly.district_code,
-    dim_district.district_name,
-    coalesce(fct_project_progress_monthly.blocker_type, '未报告原因') as cause,
-    count(*) as projects_not_started,
-    sum(fct_project_progress_monthly.total_investment_wan) as total_investment_wan,
-    string_agg(
-        fct_project_progress_monthly.project_name, '、'
-        order by fct_project_progress_monthly.project_name
-    ) as project_names
-from marts.fct_project_progress_monthly
-inner join asked
-    on fct_project_progress_monthly.report_month = asked.report_month
-inner join marts.dim_district
-    on fct_project_progress_monthly.district_code = dim_district.district_code
-where fct_project_progress_monthly.is_start_overdue
-group by
-    fct_project_progress_monthly.report_month,
-    fct_project_progress_monthly.category,
-    fct_project_progress_monthly.district_code,
-    dim_district.district_name,
-    coalesce(fct_project_progress_monthly.blocker_type, '未报告原因')
-order by
-    fct_project_progress_monthly.category,
-    fct_project_progress_monthly.district_code,
-    cause
+    report_month,
+    category,
+    district_code,
+    district_name,
+    cause,
+    projects_not_started,
+    total_investment_wan,
+    project_names
+from marts.question_04_projects_not_started
+order by report_month, category, district_code, cause

@@ -1,38 +1,25 @@
 -- Q6. Livelihood facilities planned for an earlier year and still not
--- started ("回头看": plan year before the asked month's year, status still
+-- started ("回头看": plan year before the report month's year, status still
 -- 规划), by district and facility type, with this year's plan for context.
--- One row per district × facility type with at least one such facility.
--- Month asked: `set citydw.report_month = 'YYYY-MM-01';` first, else the latest month.
--- depends_on: {{ ref('fct_facility_coverage_monthly') }}
--- depends_on: {{ ref('dim_district') }}
-
-with
-
-asked as (
-
-    select
-        coalesce(
-            nullif(current_setting('citydw.report_month', true), '')::date,
-            (select max(report_month) from marts.fct_facility_coverage_monthly)
-        ) as report_month
-
-)
+-- One row per district × facility type × report month with at least one.
+-- Every report month is returned: let the BI tool's filter pick the month
+-- (report_month). One month in psql:
+--   select * from marts.question_06_facilities_carried_over_not_started where report_month = date '2022-07-01'
+-- One statement, no session setting: runs unchanged in psql, Superset SQL
+-- Lab, Metabase and DBeaver as citydw_bi.
+-- Reads the view marts.question_06_facilities_carried_over_not_started
+-- (dbt_project/models/marts/ten_questions/). No Jinja or double braces here:
+-- Metabase reads them as a variable, even in a comment.
 
 select
-    fct_facility_coverage_monthly.report_month,
-    fct_facility_coverage_monthly.district_code,
-    dim_district.district_name,
-    fct_facility_coverage_monthly.facility_type,
-    fct_facility_coverage_monthly.carried_over_not_started,
-    fct_facility_coverage_monthly.planned_this_year,
-    fct_facility_coverage_monthly.started_this_year,
-    fct_facility_coverage_monthly.completed_this_year
-from marts.fct_facility_coverage_monthly
-inner join asked
-    on fct_facility_coverage_monthly.report_month = asked.report_month
-inner join marts.dim_district
-    on fct_facility_coverage_monthly.district_code = dim_district.district_code
-where fct_facility_coverage_monthly.carried_over_not_started > 0
-order by
-    fct_facility_coverage_monthly.facility_type,
-    fct_facility_coverage_monthly.district_code
+    report_month,
+    district_code,
+    district_name,
+    facility_type,
+    facility_type_name,
+    carried_over_not_started,
+    planned_this_year,
+    started_this_year,
+    completed_this_year
+from marts.question_06_facilities_carried_over_not_started
+order by report_month, facility_type, district_code

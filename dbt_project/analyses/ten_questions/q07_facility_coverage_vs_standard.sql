@@ -1,42 +1,30 @@
--- Q7. Livelihood facility coverage by district against the standard.
--- One row per district × facility type: capacity in service per 1000
--- residents against the per-1000 standard, and the share of residents
+-- Q7. Livelihood facility coverage by district against the standard. One
+-- row per district × facility type × report month: capacity in service per
+-- 1000 residents against the per-1000 standard, and the share of residents
 -- within the type's service radius of an in-service facility.
--- Month asked: `set citydw.report_month = 'YYYY-MM-01';` first, else the latest month.
--- depends_on: {{ ref('fct_facility_coverage_monthly') }}
--- depends_on: {{ ref('dim_district') }}
-
-with
-
-asked as (
-
-    select
-        coalesce(
-            nullif(current_setting('citydw.report_month', true), '')::date,
-            (select max(report_month) from marts.fct_facility_coverage_monthly)
-        ) as report_month
-
-)
+-- Every report month is returned: let the BI tool's filter pick the month
+-- (report_month). One month in psql:
+--   select * from marts.question_07_facility_coverage_vs_standard where report_month = date '2022-07-01'
+-- One statement, no session setting: runs unchanged in psql, Superset SQL
+-- Lab, Metabase and DBeaver as citydw_bi.
+-- Reads the view marts.question_07_facility_coverage_vs_standard
+-- (dbt_project/models/marts/ten_questions/). No Jinja or double braces here:
+-- Metabase reads them as a variable, even in a comment.
 
 select
-    fct_facility_coverage_monthly.report_month,
-    fct_facility_coverage_monthly.district_code,
-    dim_district.district_name,
-    fct_facility_coverage_monthly.facility_type,
-    fct_facility_coverage_monthly.facilities_in_service,
-    fct_facility_coverage_monthly.capacity_in_service,
-    fct_facility_coverage_monthly.capacity_unit,
-    fct_facility_coverage_monthly.resident_population,
-    round(fct_facility_coverage_monthly.capacity_per_1000, 2) as capacity_per_1000,
-    fct_facility_coverage_monthly.standard_per_1000,
-    fct_facility_coverage_monthly.meets_standard,
-    fct_facility_coverage_monthly.residents_within_radius_share,
-    fct_facility_coverage_monthly.service_radius_m
-from marts.fct_facility_coverage_monthly
-inner join asked
-    on fct_facility_coverage_monthly.report_month = asked.report_month
-inner join marts.dim_district
-    on fct_facility_coverage_monthly.district_code = dim_district.district_code
-order by
-    fct_facility_coverage_monthly.facility_type,
-    fct_facility_coverage_monthly.district_code
+    report_month,
+    district_code,
+    district_name,
+    facility_type,
+    facility_type_name,
+    facilities_in_service,
+    capacity_in_service,
+    capacity_unit,
+    resident_population,
+    capacity_per_1000,
+    standard_per_1000,
+    meets_standard,
+    residents_within_radius_share,
+    service_radius_m
+from marts.question_07_facility_coverage_vs_standard
+order by report_month, facility_type, district_code

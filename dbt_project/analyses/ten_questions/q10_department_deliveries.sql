@@ -1,57 +1,36 @@
 -- Q10. Which departments delivered late, wrong, or not at all, month by
--- month: every dataset × month of the asked month's year up to it with a
--- missing or late delivery, a rejected one (blocking failures), or rows
--- quarantined. Columns are fct_department_delivery_monthly's contract
--- columns (DESIGN.md), built by the delivery ledger (models/marts/quality/).
--- Month asked: `set citydw.report_month = 'YYYY-MM-01';` first, else the latest month.
--- (No depends_on ref: the delivery ledger mart is built by another part of
--- the project and may be absent from a checkout.)
-
-with
-
-asked as (
-
-    select
-        coalesce(
-            nullif(current_setting('citydw.report_month', true), '')::date,
-            (select max(report_month) from marts.fct_department_delivery_monthly)
-        ) as report_month
-
-)
+-- month: every dataset × report month with a missing or late delivery, a
+-- rejected one (blocking failures), or rows quarantined. report_month is the
+-- month the delivery reports on: pick a month, or a range (January to the
+-- month) for the year so far. problem names the worst of the problems.
+-- Every report month is returned: let the BI tool's filter pick the month
+-- (report_month). One month in psql:
+--   select * from marts.question_10_department_deliveries where report_month = date '2022-07-01'
+-- One statement, no session setting: runs unchanged in psql, Superset SQL
+-- Lab, Metabase and DBeaver as citydw_bi.
+-- Reads the view marts.question_10_department_deliveries
+-- (dbt_project/models/marts/ten_questions/). No Jinja or double braces here:
+-- Metabase reads them as a variable, even in a comment.
 
 select
-    fct_department_delivery_monthly.report_month,
-    fct_department_delivery_monthly.department,
-    fct_department_delivery_monthly.dataset,
-    case
-        when fct_department_delivery_monthly.is_missing then '未报送'
-        when fct_department_delivery_monthly.blocking_failures > 0 then '报送有误（被退回）'
-        when fct_department_delivery_monthly.is_late then '逾期报送'
-        else '部分数据有误'
-    end as problem,
-    fct_department_delivery_monthly.is_missing,
-    fct_department_delivery_monthly.is_late,
-    fct_department_delivery_monthly.working_days_late,
-    fct_department_delivery_monthly.due_date,
-    fct_department_delivery_monthly.received_at,
-    fct_department_delivery_monthly.status,
-    fct_department_delivery_monthly.versions_received,
-    fct_department_delivery_monthly.rows_received,
-    fct_department_delivery_monthly.rows_loaded,
-    fct_department_delivery_monthly.rows_quarantined,
-    fct_department_delivery_monthly.blocking_failures,
-    fct_department_delivery_monthly.warnings
-from marts.fct_department_delivery_monthly
-inner join asked
-    on
-        fct_department_delivery_monthly.report_month
-        between date_trunc('year', asked.report_month)::date and asked.report_month
-where
-    fct_department_delivery_monthly.is_missing
-    or fct_department_delivery_monthly.is_late
-    or fct_department_delivery_monthly.blocking_failures > 0
-    or fct_department_delivery_monthly.rows_quarantined > 0
-order by
-    fct_department_delivery_monthly.report_month,
-    fct_department_delivery_monthly.department,
-    fct_department_delivery_monthly.dataset
+    report_month,
+    department,
+    department_name,
+    dataset,
+    dataset_title,
+    problem,
+    is_missing,
+    is_late,
+    working_days_late,
+    due_date,
+    received_at,
+    status,
+    status_name,
+    versions_received,
+    rows_received,
+    rows_loaded,
+    rows_quarantined,
+    blocking_failures,
+    warnings
+from marts.question_10_department_deliveries
+order by report_month, department, dataset

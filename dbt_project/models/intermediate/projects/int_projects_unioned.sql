@@ -1,7 +1,7 @@
 -- One row per project per report month across every department feed that
 -- reports projects: the DRC's 重大项目月度调度表, the Transport Bureau's and
 -- the Water Resources Bureau's sector feeds. A project may be in several
--- feeds; the DRC is the authority (DEPARTMENTS.md), so for each
+-- feeds; the DRC is the authority (docs/departments.md), so for each
 -- (report_month, project_code) the row of the feed with the lowest
 -- source_priority wins, whole: drc 1, transport 2, water 3.
 --
@@ -33,7 +33,7 @@ water_projects as (
 
 projects_unioned as (
 
-    {#- The feeds in order of authority (DEPARTMENTS.md): the DRC first. Each
+    {#- The feeds in order of authority (docs/departments.md): the DRC first. Each
         has the DRC's template, so the same columns come from every one. #}
     {%- set feeds = [
         ('drc', 'drc_major_projects'),

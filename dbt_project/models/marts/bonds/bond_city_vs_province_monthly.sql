@@ -33,7 +33,7 @@
 
 {%- set month_inputs = [
     {'ref': 'stg_finance__province_bond_bulletin'},
-    {'ref': 'fct_bond_spending_monthly', 'fingerprint': 'input_fingerprint'},
+    {'ref': 'fct_bond_spending_monthly', 'built_by_month': true},
 ] %}
 
 {{ config(**incremental_by_month_config(month_inputs)) }}
@@ -210,10 +210,9 @@ final as (
         bulletin_spending_progress,
         bulletin_spending_progress_gap_pp,
         province_mean_spending_progress,
-        has_bulletin,
-        input_fingerprint
+        has_bulletin
     from months_compared
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

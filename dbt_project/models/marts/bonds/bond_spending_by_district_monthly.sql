@@ -13,12 +13,18 @@
 -#}
 
 {%- set month_inputs = [
-    {'ref': 'fct_bond_spending_monthly', 'fingerprint': 'input_fingerprint'},
+    {'ref': 'fct_bond_spending_monthly', 'built_by_month': true},
 ] %}
 
 {{ config(**incremental_by_month_config(month_inputs, index_columns=['district_code'])) }}
 
 with
+
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
 
 bond_spending as (
 
@@ -141,11 +147,23 @@ districts_ranked as (
 
 ),
 
+labels_joined as (
+
+    select
+        districts_ranked.*,
+        dim_district.district_name
+    from districts_ranked
+    left join dim_district
+        on districts_ranked.district_code = dim_district.district_code
+
+),
+
 final as (
 
     select
         report_month,
         district_code,
+        district_name,
         allocated_wan,
         cumulative_spent_wan,
         spending_progress,
@@ -156,10 +174,9 @@ final as (
         gap_to_city_pp,
         bond_project_count,
         idle_allocation_count,
-        idle_unspent_wan,
-        input_fingerprint
-    from districts_ranked
+        idle_unspent_wan
+    from labels_joined
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

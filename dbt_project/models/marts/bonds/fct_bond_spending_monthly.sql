@@ -23,6 +23,12 @@
 
 with
 
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
 bond_allocations as (
 
     select * from {{ ref('stg_finance__bond_allocations') }}
@@ -108,6 +114,17 @@ idleness_assessed as (
 
 ),
 
+labels_joined as (
+
+    select
+        idleness_assessed.*,
+        dim_district.district_name
+    from idleness_assessed
+    left join dim_district
+        on idleness_assessed.district_code = dim_district.district_code
+
+),
+
 final as (
 
     select
@@ -116,6 +133,7 @@ final as (
         bond_type,
         project_code,
         district_code,
+        district_name,
         allocated_wan,
         month_spent_wan,
         cumulative_spent_wan,
@@ -128,12 +146,9 @@ final as (
         term_years,
         coupon_rate,
         project_name,
-        sector,
-        delivery_id,
-        loaded_at,
-        input_fingerprint
-    from idleness_assessed
+        sector
+    from labels_joined
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

@@ -1,6 +1,12 @@
 -- One row per district of the configured city, from the city seeds that the
 -- Python readers use too (dbt_project/seeds/city/), so both sides always
 -- agree on which districts exist and what clerks call them.
+--
+-- The fact marts' foreign keys point here, so the table is merged into, not
+-- replaced: dbt replaces a table by dropping the old one with CASCADE, which
+-- would drop their foreign keys (see docs/architecture.md).
+
+{{ config(**dimension_config('district_code')) }}
 
 with
 

@@ -20,6 +20,12 @@
 
 with
 
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
 demolition_progress as (
 
     select * from {{ ref('stg_expropriation__demolition_progress') }}
@@ -101,11 +107,23 @@ progress_compared as (
 
 ),
 
+labels_joined as (
+
+    select
+        progress_compared.*,
+        dim_district.district_name
+    from progress_compared
+    left join dim_district
+        on progress_compared.district_code = dim_district.district_code
+
+),
+
 final as (
 
     select
         report_month,
         district_code,
+        district_name,
         annual_target,
         ytd_demolished,
         target_completion_rate,
@@ -115,12 +133,9 @@ final as (
         prev_year_ytd_demolished,
         month_demolished,
         month_households,
-        month_land_mu,
-        delivery_id,
-        loaded_at,
-        input_fingerprint
-    from progress_compared
+        month_land_mu
+    from labels_joined
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

@@ -24,6 +24,12 @@
 
 with
 
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
 drainage_zones as (
 
     select * from {{ ref('stg_housing__drainage_zones') }}
@@ -81,6 +87,17 @@ zones_assessed as (
 
 ),
 
+labels_joined as (
+
+    select
+        zones_assessed.*,
+        dim_district.district_name
+    from zones_assessed
+    left join dim_district
+        on zones_assessed.district_code = dim_district.district_code
+
+),
+
 final as (
 
     select
@@ -88,6 +105,7 @@ final as (
         zone_code,
         zone_name,
         district_code,
+        district_name,
         area_km2,
         plan_year,
         status,
@@ -97,12 +115,9 @@ final as (
         is_compliant,
         is_overdue,
         is_behind_linear_path,
-        is_overdue or is_behind_linear_path as is_behind_plan,
-        delivery_id,
-        loaded_at,
-        input_fingerprint
-    from zones_assessed
+        is_overdue or is_behind_linear_path as is_behind_plan
+    from labels_joined
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

@@ -6,7 +6,7 @@
 
     The key is (source_dataset, facility_id). A facility's id is its project
     code until it is registered, then its unified social credit code
-    (DEPARTMENTS.md): the registers give no link between the two, so a
+    (docs/departments.md): the registers give no link between the two, so a
     facility that changes id appears twice, the older id with an earlier
     last_reported_month. A table, rebuilt whole: one row per facility, not per month.
 -#}
@@ -20,6 +20,18 @@
 }}
 
 with
+
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
+dim_department as (
+
+    select * from {{ ref('dim_department') }}
+
+),
 
 facilities as (
 
@@ -84,10 +96,12 @@ facilities_typed as (
         latest_facilities.facility_id,
         latest_facilities.facility_name,
         latest_facilities.source_department,
+        dim_department.department_name as source_department_name,
         latest_facilities.register_type,
         coalesce(types_by_register_type.facility_types, array[]::text[]) as facility_types,
         coalesce(types_by_register_type.is_known_register_type, false) as is_known_register_type,
         latest_facilities.district_code,
+        dim_district.district_name,
         latest_facilities.street,
         latest_facilities.lng,
         latest_facilities.lat,
@@ -113,7 +127,11 @@ facilities_typed as (
             and latest_facilities.register_type = types_by_register_type.register_type
     left join latest_register_months
         on latest_facilities.source_dataset = latest_register_months.source_dataset
+    left join dim_district
+        on latest_facilities.district_code = dim_district.district_code
+    left join dim_department
+        on latest_facilities.source_department = dim_department.department
 
 )
 
-select * from facilities_typed
+{{ contract_typed_select('facilities_typed') }}

@@ -51,6 +51,18 @@
 
 with
 
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
+dim_facility_type as (
+
+    select * from {{ ref('dim_facility_type') }}
+
+),
+
 facilities as (
 
     select * from {{ ref('int_facility_types_mapped') }}
@@ -403,12 +415,28 @@ standards_compared as (
 
 ),
 
+labels_joined as (
+
+    select
+        standards_compared.*,
+        dim_district.district_name,
+        dim_facility_type.facility_type_name
+    from standards_compared
+    left join dim_district
+        on standards_compared.district_code = dim_district.district_code
+    left join dim_facility_type
+        on standards_compared.facility_type = dim_facility_type.facility_type
+
+),
+
 final as (
 
     select
         report_month,
         district_code,
+        district_name,
         facility_type,
+        facility_type_name,
         facilities_in_service,
         capacity_in_service,
         capacity_unit,
@@ -427,10 +455,9 @@ final as (
         residents_within_radius,
         facilities_under_construction,
         population_reference_year,
-        community_reference_year,
-        input_fingerprint
-    from standards_compared
+        community_reference_year
+    from labels_joined
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

@@ -17,6 +17,12 @@
 
 with
 
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
 spatial_plans as (
 
     select * from {{ ref('stg_nrp__spatial_plans') }}
@@ -61,6 +67,17 @@ plans_assessed as (
 
 ),
 
+labels_joined as (
+
+    select
+        plans_assessed.*,
+        dim_district.district_name
+    from plans_assessed
+    left join dim_district
+        on plans_assessed.district_code = dim_district.district_code
+
+),
+
 final as (
 
     select
@@ -70,17 +87,15 @@ final as (
         plan_level,
         plan_type,
         district_code,
+        district_name,
         status,
         planned_approval_date,
         approval_date,
         is_approved,
         is_approval_overdue,
-        days_overdue,
-        delivery_id,
-        loaded_at,
-        input_fingerprint
-    from plans_assessed
+        days_overdue
+    from labels_joined
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

@@ -27,6 +27,18 @@
 
 with
 
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
+dim_department as (
+
+    select * from {{ ref('dim_department') }}
+
+),
+
 project_progress as (
 
     select * from {{ ref('fct_project_progress_monthly') }}
@@ -161,6 +173,43 @@ projects_with_history as (
     left join current_blocked_spells
         on latest_reports.project_code = current_blocked_spells.project_code
 
+),
+
+-- The Chinese names BI labels charts with.
+labels_joined as (
+
+    select
+        projects_with_history.project_code,
+        projects_with_history.project_name,
+        projects_with_history.source_department,
+        dim_department.department_name as source_department_name,
+        projects_with_history.district_code,
+        dim_district.district_name,
+        projects_with_history.category,
+        projects_with_history.responsible_unit,
+        projects_with_history.status,
+        projects_with_history.is_started,
+        projects_with_history.blocker_type,
+        projects_with_history.blocker_note,
+        projects_with_history.planned_start_date,
+        projects_with_history.actual_start_date,
+        projects_with_history.planned_completion_date,
+        projects_with_history.total_investment_wan,
+        projects_with_history.is_bond_funded,
+        projects_with_history.first_report_month,
+        projects_with_history.last_report_month,
+        projects_with_history.is_in_latest_report,
+        projects_with_history.started_seen_month,
+        projects_with_history.blocked_since_month,
+        projects_with_history.months_blocked,
+        projects_with_history.status_changes,
+        projects_with_history.history_since_month
+    from projects_with_history
+    left join dim_district
+        on projects_with_history.district_code = dim_district.district_code
+    left join dim_department
+        on projects_with_history.source_department = dim_department.department
+
 )
 
-select * from projects_with_history
+{{ contract_typed_select('labels_joined') }}

@@ -29,6 +29,18 @@
 
 with
 
+dim_district as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
+dim_department as (
+
+    select * from {{ ref('dim_department') }}
+
+),
+
 projects as (
 
     select * from {{ ref('int_projects_unioned') }}
@@ -80,6 +92,20 @@ starts_assessed as (
 
 ),
 
+labels_joined as (
+
+    select
+        starts_assessed.*,
+        dim_district.district_name,
+        dim_department.department_name as source_department_name
+    from starts_assessed
+    left join dim_district
+        on starts_assessed.district_code = dim_district.district_code
+    left join dim_department
+        on starts_assessed.source_department = dim_department.department
+
+),
+
 final as (
 
     select
@@ -87,8 +113,10 @@ final as (
         project_code,
         project_name,
         source_department,
+        source_department_name,
         reporting_departments,
         district_code,
+        district_name,
         category,
         status,
         total_investment_wan,
@@ -105,12 +133,9 @@ final as (
         responsible_unit,
         planned_completion_date,
         blocker_note,
-        progress_note,
-        delivery_id,
-        loaded_at,
-        input_fingerprint
-    from starts_assessed
+        progress_note
+    from labels_joined
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

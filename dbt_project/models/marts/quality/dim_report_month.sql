@@ -42,6 +42,7 @@ final as (
         to_char(report_month, 'YYYY"年"FMMM"月"') as report_month_label,
         is_certified,
         case when is_certified then 'certified' else 'provisional' end as certification_status,
+        case when is_certified then '已认证' else '临时' end as certification_status_name,
         case when is_certified then last_closed_at end as certified_at,
         datasets_expected::integer as datasets_expected,
         datasets_accepted::integer as datasets_accepted,
@@ -56,4 +57,4 @@ final as (
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}

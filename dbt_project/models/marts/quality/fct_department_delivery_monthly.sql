@@ -281,6 +281,15 @@ final as (
         working_days_late::integer as working_days_late,
         versions_received::integer as versions_received,
         status,
+        case status
+            when 'accepted' then '已受理'
+            when 'corrected' then '已更正'
+            when 'waived' then '已豁免'
+            when 'rejected' then '被退回'
+            when 'received' then '已收到待处理'
+            when 'missing' then '未报送'
+            when 'pending' then '未到期'
+        end as status_name,
         rows_received,
         rows_loaded,
         rows_quarantined,
@@ -302,4 +311,4 @@ final as (
 
 )
 
-select * from final
+{{ contract_typed_select('final') }}
