@@ -1,31 +1,30 @@
 -- 一张图: residential communities (the reference year the coverage mart uses: the latest up to the year before)
 -- and the facility types whose service radius none of the type's in-service facilities covers.
--- Communities are not in a mart: they come from the Statistics Bureau's staging view; distances are
--- great-circle (haversine), as macros/great_circle.sql computes them for the coverage mart, so a community
--- drawn outside a type's radius is one the mart's residents_within_radius leaves out.
+-- Distances are great-circle (haversine), as macros/great_circle.sql computes them for the coverage mart, so a
+-- community drawn outside a type's radius is one the mart's residents_within_radius leaves out.
 with reference_year as (
     select coalesce(
-        (select max(reference_year) from staging.stg_stats__residential_communities
+        (select max(reference_year) from marts.dim_community
             where reference_year <= extract(year from %(report_month)s::date) - 1),
-        (select max(reference_year) from staging.stg_stats__residential_communities)
+        (select max(reference_year) from marts.dim_community)
     ) as reference_year
 ),
 
 communities as (
     select community_id, community_name, district_code, lat::float8 as lat, lng::float8 as lng, residents
-    from staging.stg_stats__residential_communities
+    from marts.dim_community
     where reference_year = (select reference_year from reference_year) and lat is not null and lng is not null
 ),
 
 -- In service as the month's registers say, as the coverage mart counts it.
 in_service as (
     select facility_type, lat::float8 as lat, lng::float8 as lng
-    from intermediate.int_facility_types_mapped
-    where report_month = %(report_month)s and status = '已投用' and lat is not null and lng is not null
+    from marts.fct_facility_register_monthly
+    where report_month = %(report_month)s and is_in_service and lat is not null and lng is not null
 ),
 
 radius as (
-    select facility_type, facility_type_name, service_radius_m from staging.facility_standards
+    select facility_type, facility_type_name, service_radius_m from marts.dim_facility_type
 ),
 
 served as (
