@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -231,6 +232,31 @@ def test_facilities_coverage_and_look_back_are_q6_and_q7s(july, page):
     assert f"{len(types)}类民生设施中{len(city_below)}类低于标准" in text
 
 
+def test_the_look_back_list_of_every_month_is_q6s(july):
+    """Each built month's 回头看 list, facility by type, adds up to question 6 of that month (a past month too)."""
+    (path,) = TEN_QUESTIONS.glob("q06_*.sql")
+    cursor = july.conn.execute(path.read_text(encoding="utf-8"))
+    names = [column.name for column in cursor.description]
+    answers = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    months = [month for (month,) in july.conn.execute(
+        "select distinct report_month from marts.fct_facility_coverage_monthly order by report_month"
+    )]  # fmt: skip
+    assert len(months) >= 7
+    carried_over = 0
+    for month in months:
+        q6 = Counter()
+        for row in answers:
+            if row["report_month"] == month:
+                q6[row["facility_type_name"]] += row["carried_over_not_started"]
+        listed = Counter()
+        for row in collect(july.conn, month)["facilities_carried_over"]:
+            for name in row["facility_type_names"].split("、"):
+                listed[name] += 1
+        assert listed == q6, month
+        carried_over += sum(q6.values())
+    assert carried_over > 0  # not a comparison of empty lists
+
+
 def test_drainage_plans_and_deliveries_are_q8_q9_and_q10s(july, page):
     text = flat(page.text)
     behind = ask(july.conn, 8)
@@ -269,8 +295,11 @@ def test_the_page_needs_nothing_outside_its_folder(july, page, tmp_path):
 def test_the_map_draws_every_facility_with_coordinates(july):
     svg = (july.brief.folder / "charts" / "map.svg").read_text(encoding="utf-8")
     facilities = july.conn.execute(
-        "select count(*) from marts.dim_facility where cardinality(facility_types) > 0 and lat is not null"
+        "select count(distinct (source_dataset, facility_id)) from marts.fct_facility_register_monthly"
+        " where report_month = %s and lat is not null",
+        (JULY,),
     ).fetchone()[0]
+    assert facilities > 0
     assert svg.count("<title>") >= facilities
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
