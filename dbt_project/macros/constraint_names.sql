@@ -9,29 +9,31 @@
     unnamed, PostgreSQL names it after the temporary table
     (…__dbt_tmp_pkey1). This pre-hook, run when the table is about to be
     replaced (a table model, or an incremental one on a full refresh),
-    renames the old table's primary key and unique constraints out of the
-    way, inside the build's transaction; the old table is dropped after the
-    swap. Foreign key names are per table and never collide.
+    renames the old table's indexes (its primary key's among them) out of
+    the way, inside the build's transaction; the old table is dropped after
+    the swap. Foreign key names are per table and never collide.
 -#}
 {% macro release_constraint_names() -%}
     {%- set materialized = config.get('materialized') %}
     {%- if materialized == 'table' or (materialized == 'incremental' and should_full_refresh()) %}
     do $release$
     declare
-        constraint_row record;
+        index_row record;
     begin
-        for constraint_row in
-            select conname
-            from pg_constraint
+        -- Every index of the old table: its primary key's (renaming the index
+        -- renames the constraint) and the named ones of named_indexes_hook.
+        for index_row in
+            select index_class.relname
+            from pg_index
+            inner join pg_class as index_class on index_class.oid = pg_index.indexrelid
             where
-                conrelid = to_regclass('{{ this }}')
-                and contype in ('p', 'u')
-                and conname not like '%\_\_replaced'
+                pg_index.indrelid = to_regclass('{{ this }}')
+                and index_class.relname not like '%\_\_replaced'
         loop
             execute format(
-                'alter table {{ this }} rename constraint %I to %I',
-                constraint_row.conname,
-                left(constraint_row.conname, 50) || '__replaced'
+                'alter index {{ this.schema }}.%I rename to %I',
+                index_row.relname,
+                left(index_row.relname, 50) || '__replaced'
             );
         end loop;
     end
@@ -89,4 +91,24 @@
         end loop;
     end
     $clean$
+{%- endmacro %}
+
+
+{#-
+    Indexes a person can read in a BI tool's schema browser,
+    <table>_<column>_idx, one per column BI tools filter by (dbt's own
+    `indexes` config names them by an md5). A post-hook template, so it runs
+    after a replaced table's swap; `if not exists` makes it a no-op on an
+    incremental build, whose table keeps its indexes.
+-#}
+{% macro named_indexes_hook(columns) -%}
+    {{- return('{{ create_named_indexes(' ~ tojson(columns) ~ ') }}') -}}
+{%- endmacro %}
+
+
+{% macro create_named_indexes(columns) -%}
+    {%- for column in columns %}
+    create index if not exists {{ adapter.quote(this.identifier ~ '_' ~ column ~ '_idx') }}
+        on {{ this }} ({{ adapter.quote(column) }});
+    {%- endfor %}
 {%- endmacro %}

@@ -249,17 +249,15 @@
     model declared), so the model states its inputs once.
 -#}
 {% macro incremental_by_month_config(month_inputs, index_columns=[]) -%}
-    {%- set indexes = [] %}
-    {%- for column in index_columns %}
-        {%- do indexes.append({'columns': [column]}) %}
-    {%- endfor %}
     {{- return({
         'materialized': 'incremental',
         'incremental_strategy': 'delete+insert',
         'unique_key': 'report_month',
         'on_schema_change': 'fail',
-        'indexes': indexes,
         'pre_hook': ['{{ delete_months_to_rebuild(' ~ tojson(month_inputs) ~ ') }}'],
-        'post_hook': ['{{ record_built_months(' ~ tojson(month_inputs) ~ ') }}'],
+        'post_hook': [
+            '{{ record_built_months(' ~ tojson(month_inputs) ~ ') }}',
+            named_indexes_hook(index_columns),
+        ],
     }) -}}
 {%- endmacro %}

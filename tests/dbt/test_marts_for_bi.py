@@ -105,6 +105,19 @@ def assert_keys_are_named_and_declared(conn: psycopg.Connection) -> None:
     }
     for key, dimension in FOREIGN_KEYS.items():
         assert foreign.get(key) == dimension, f"{key} has no foreign key to {dimension}"
+    # Indexes a person can read too: the primary key's, and one per column BI tools filter by.
+    indexes = conn.execute(
+        """
+        select table_class.relname, index_class.relname
+        from pg_index
+        inner join pg_class as table_class on table_class.oid = pg_index.indrelid
+        inner join pg_class as index_class on index_class.oid = pg_index.indexrelid
+        where table_class.relnamespace = 'marts'::regnamespace
+        """
+    ).fetchall()
+    for table, index in indexes:
+        assert re.fullmatch(rf"{table}_(pkey|[a-z_]+_idx)", index), f"marts.{table}: index {index}"
+    assert ("fct_facility_coverage_monthly", "fct_facility_coverage_monthly_facility_type_idx") in indexes
 
 
 def test_every_mart_column_a_bi_user_sees_is_labelled_typed_and_joined(raw_warehouse, warehouse_url, sample):

@@ -11,13 +11,7 @@
     last_reported_month. A table, rebuilt whole: one row per facility, not per month.
 -#}
 
-{{
-    config(
-        indexes=[
-            {'columns': ['district_code']},
-        ],
-    )
-}}
+{{ config(post_hook=[named_indexes_hook(['district_code'])]) }}
 
 with
 

@@ -17,13 +17,7 @@
     See snapshots/project_status_snapshot.yml for the snapshot's limits.
 -#}
 
-{{
-    config(
-        indexes=[
-            {'columns': ['district_code']},
-        ],
-    )
-}}
+{{ config(post_hook=[named_indexes_hook(['district_code'])]) }}
 
 with
 
