@@ -11,13 +11,7 @@
     thousand rows.
 -#}
 
-{{
-    config(
-        indexes=[
-            {'columns': ['district_code']},
-        ],
-    )
-}}
+{{ config(post_hook=[named_indexes_hook(['district_code'])]) }}
 
 with
 
