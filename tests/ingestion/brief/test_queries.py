@@ -12,11 +12,14 @@ file or a ``marts.`` relation.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from citydw.brief.figures import query_names, query_text
 
+EXPOSURES = Path(__file__).resolve().parents[3] / "dbt_project" / "models" / "brief__exposures.yml"
 COMMENTS_AND_STRINGS = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.S)
 # `extract(year from x)`, `x is distinct from y`, `substring(x from 2)`: a `from` that reads no relation.
 FROM_NOT_A_RELATION = re.compile(
@@ -83,3 +86,16 @@ def test_a_query_reading_staging_or_intermediate_is_caught() -> None:
     ]
     assert outside_marts("select * from facility_standards") == ["facility_standards"]
     assert outside_marts("select x.a from marts.dim_district as x where x.a is distinct from 1") == []
+
+
+def test_the_briefs_dbt_exposure_names_the_marts_its_queries_read() -> None:
+    """dbt's lineage (exposure leaders_monthly_brief) lists exactly the marts the brief's queries read."""
+    exposures = yaml.safe_load(EXPOSURES.read_text(encoding="utf-8"))["exposures"]
+    (brief,) = [exposure for exposure in exposures if exposure["name"] == "leaders_monthly_brief"]
+    declared = {re.fullmatch(r"ref\('(\w+)'\)", ref).group(1) for ref in brief["depends_on"]}
+    read = {
+        relation.removeprefix("marts.")
+        for name in query_names()
+        for relation in re.findall(r"\bmarts\.\w+", COMMENTS_AND_STRINGS.sub(" ", query_text(name)))
+    }
+    assert declared == read
