@@ -28,13 +28,14 @@ $(INSTALLED): requirements/constraints.txt ingestion/pyproject.toml
 	$(VENV)/bin/pip install --quiet -c requirements/constraints.txt -e 'ingestion[dev]'
 	touch $@
 
-demo: install ## The sample city's year 2022 through the real DAGs; prints where the marts and reports are
+demo: install browser ## The sample city's year 2022 through the real DAGs; prints where the marts and reports are
 	$(CITYDW) warehouse up
 	$(CITYDW) demo generate --from $(DEMO_FROM) --to $(DEMO_TO)
 	$(CITYDW) demo run --from $(DEMO_FROM) --to $(DEMO_TO)
 	$(CITYDW) demo summary
 
-# Debian's packages behind the browser tests, the brief's PDF and the dashboards' screenshots:
+# Debian's packages behind the browser tests, the brief's PDF (made by make demo's report runs) and the
+# dashboards' screenshots:
 # Playwright cannot download its own browsers here, so it drives the system chromium.
 BROWSER_PACKAGES := chromium fonts-noto-cjk poppler-utils
 BROWSER_READY := command -v chromium >/dev/null && command -v pdftotext >/dev/null && fc-list 2>/dev/null | grep -q 'Noto Sans CJK'

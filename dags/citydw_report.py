@@ -5,8 +5,13 @@ build task produces, so the report follows every month's build (and every
 re-run after a correction). It brings the delivery ledger up to date,
 rebuilds the quality marts, writes ``.citydw/reports/YYYY-MM/`` (index.html
 with its charts, GX Data Docs, correction workbooks per department) and
-sends the correction notices. ``citydw report --month YYYY-MM`` runs the same
-code by hand; trigger this DAG with ``{"month": "YYYY-MM"}`` for any month.
+sends the correction notices. Then it makes the leaders' monthly brief
+(``.citydw/reports/YYYY-MM/brief/``: index.html and brief.pdf) and sends it to
+the leaders' list (registry/recipients/leaders.yaml) once per set of figures:
+a rebuild that changes no number in the brief sends nothing.
+``citydw report --month YYYY-MM`` and ``citydw brief --month YYYY-MM --send``
+run the same code by hand; trigger this DAG with ``{"month": "YYYY-MM"}`` for
+any month.
 
 The month comes from the ``month`` param, else from the triggering asset
 event's ``extra["month"]`` (set by the build task), else it is the month
@@ -79,7 +84,16 @@ def citydw_report() -> None:
         print(result.summary())
         return result.to_dict()
 
-    report(report_month())
+    @task
+    def brief(month: str) -> dict:
+        from citydw.brief.run import run
+
+        result = run(month)
+        print(result.summary())
+        return result.to_dict()
+
+    month = report_month()
+    report(month) >> brief(month)
 
 
 citydw_report()

@@ -330,6 +330,20 @@ def report(
 
 
 @app.command()
+def brief(
+    month: Month,
+    send: Annotated[
+        bool, typer.Option(help="Send it to the leaders' list (registry/recipients/leaders.yaml).")
+    ] = False,
+) -> None:
+    """The leaders' monthly brief: <reports>/YYYY-MM/brief/index.html and brief.pdf (citydw_report also sends it)."""
+    from citydw.brief.run import run as run_brief
+
+    result = run_brief(month, send=send)
+    typer.echo(result.summary())
+
+
+@app.command()
 def watch(
     as_of: Annotated[str, typer.Option("--as-of", help="The day to check, YYYY-MM-DD.")],
     month: Annotated[str | None, typer.Option("--month", help="Report month; default the month before.")] = None,

@@ -329,3 +329,34 @@ def load_registry(folder: Path | None = None) -> Registry:
     from citydw.settings import get_settings
 
     return Registry.load(folder or get_settings().registry_path)
+
+
+class Audience(_Frozen):
+    """People who receive a document rather than deliver data, e.g. the leaders' list of the monthly brief.
+
+    Configured beside the departments, in ``registry/recipients/<code>.yaml``,
+    with the same ``contacts`` and ``alerts`` routes as a department (see
+    :class:`AlertRoute`), so it is reached through the same channels.
+    """
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    description: str | None = None
+    contacts: tuple[Contact, ...] = ()
+    alerts: tuple[AlertRoute, ...] = Field(default=(), description="How the audience is reached.")
+
+
+RECIPIENTS_FOLDER = "recipients"
+
+
+def load_audience(code: str, folder: Path | None = None) -> Audience:
+    """``registry/recipients/<code>.yaml``; a missing file is an error that names it."""
+    from citydw.settings import get_settings
+
+    path = (folder or get_settings().registry_path) / RECIPIENTS_FOLDER / f"{code}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no recipient list {path}: write it as registry/recipients/leaders.yaml shows")
+    try:
+        return Audience.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValueError as error:
+        raise ValueError(f"recipient list {path}: {error}") from error

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     warehouse_url: str | None = Field(default=None, description="PostgreSQL URL; unset means the embedded warehouse.")
     warehouse_port: int = Field(default=55432, description="TCP port of the embedded warehouse.")
     registry_dir: Path | None = Field(default=None, description="Department registry; default <project>/registry.")
+    chromium: str = Field(
+        default="/usr/bin/chromium", description="Headless Chromium that prints the leaders' brief to PDF."
+    )
     expectations_dir: Path | None = Field(default=None, description="GX suites; default <project>/expectations.")
     drop_url: str | None = Field(default=None, description="fsspec URL of the file-drop root; default <home>/drop.")
     archive_url: str | None = Field(

@@ -53,3 +53,26 @@ def test_the_city_ranks_sixth_by_amount_and_first_by_growth(db, tmp_path):
         """
     ).fetchone()
     assert row == (1_200_000, 904_600, 0.3266, 6, 1, 13)
+
+
+@pytest.mark.slow
+def test_the_brief_says_sixth_and_first_with_the_growth(db, tmp_path):
+    """The same outside bulletin, alone in the warehouse: the brief's PDF names both ranks and the growth,
+    and every other section says its data has not come in rather than printing zeros."""
+    import subprocess
+
+    from citydw.brief.render import make_brief
+
+    path = tmp_path / "关于2022年1-7月全省新增专项债券发行使用情况的通报.xlsx"
+    path.write_bytes(bulletin_workbook(JULY, BULLETIN))
+    assert ingest_dataset("finance.province_bond_bulletin", "2022-07", file=str(path)).status == "accepted"
+    assert build().success
+
+    brief = make_brief(JULY, conn=db)
+    text = "".join(
+        subprocess.run(["pdftotext", str(brief.pdf), "-"], capture_output=True, text=True, check=True).stdout.split()
+    )
+    assert "1-7月全市新增专项债券发行1,200,000万元，同比增长32.66%" in text
+    assert "总额列全省第6位，增幅列全省第1位（全省最高）" in text
+    assert "初步数（未确认）" in text  # the other twelve datasets never came
+    assert "重大项目调度表尚未报送" in text

@@ -90,8 +90,11 @@ def test_an_incremental_build_after_corrections_equals_a_full_refresh(raw_wareho
         "fct_drainage_zone_progress_monthly",
         "dim_project",
         "dim_facility",
+        "fct_facility_register_monthly",
+        "dim_community",
     } <= set(first_build)
     bonds_before = row_versions(conn, "fct_bond_spending_monthly")
+    registers_before = row_versions(conn, "fct_facility_register_monthly")
     plans_before = row_versions(conn, "fct_spatial_plan_progress_monthly")
     idle_before = dict(
         conn.execute(
@@ -127,6 +130,11 @@ def test_an_incremental_build_after_corrections_equals_a_full_refresh(raw_wareho
     # … while the corrected month and the two that look back at it were.
     for month in (date(2022, 1, 1), date(2022, 2, 1), date(2022, 3, 1)):
         assert bonds_after[month].isdisjoint(bonds_before[month]), f"{month} was not rebuilt"
+    # The registers: only January's car parks were corrected.
+    registers_after = row_versions(conn, "fct_facility_register_monthly")
+    for month in (date(2021, 11, 1), date(2021, 12, 1), date(2022, 2, 1), date(2022, 3, 1)):
+        assert registers_after[month] == registers_before[month], f"{month} of the registers was rebuilt"
+    assert registers_after[date(2022, 1, 1)].isdisjoint(registers_before[date(2022, 1, 1)])
     plans_after = row_versions(conn, "fct_spatial_plan_progress_monthly")
     assert date(2022, 3, 1) not in plans_after, "a month that vanished from raw is still in the mart"
     assert plans_after[date(2022, 1, 1)] == plans_before[date(2022, 1, 1)]

@@ -44,6 +44,9 @@ FOREIGN_KEYS = {
     ("fct_spatial_plan_progress_monthly", "district_code"): "dim_district",
     ("dim_project", "district_code"): "dim_district",
     ("dim_facility", "district_code"): "dim_district",
+    ("fct_facility_register_monthly", "district_code"): "dim_district",
+    ("fct_facility_register_monthly", "facility_type"): "dim_facility_type",
+    ("dim_community", "district_code"): "dim_district",
     ("dim_dataset", "department"): "dim_department",
 }
 

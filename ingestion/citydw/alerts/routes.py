@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from pydantic import SecretStr
 
-from citydw.registry import Department
+from citydw.registry import Audience, Department
 from citydw.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,8 @@ class Route:
         return " or ".join(name for name in (self.secret_env, connection) if name)
 
 
-def department_routes(department: Department) -> list[Route]:
-    """The department's alert routes from its registry file, one per recipient.
+def department_routes(department: Department | Audience) -> list[Route]:
+    """The department's (or a recipient list's) alert routes from its registry file, one per recipient.
 
     ``to: [contacts]`` means every contact with an e-mail address; a name must
     be one of the department's contacts and have an address.
@@ -238,7 +238,7 @@ def _airflow_connection(conn_id: str) -> tuple[Any, str | None]:
         return None, f"{type(error).__name__}: {error}"
 
 
-def _addresses(department: Department, wanted: tuple[str, ...]) -> list[str]:
+def _addresses(department: Department | Audience, wanted: tuple[str, ...]) -> list[str]:
     by_name = {contact.name: contact for contact in department.contacts}
     addresses: list[str] = []
     for entry in wanted:

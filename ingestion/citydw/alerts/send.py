@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
@@ -90,8 +91,12 @@ def send_alert(
     body: str,
     routes: Iterable[Route],
     settings: Settings | None = None,
+    attachments: Sequence[Path] = (),
 ) -> list[SentAlert]:
     """Send one problem's alert along every route that has not had it this month; return the attempts.
+
+    ``attachments`` (files, e.g. the brief's PDF) go with the e-mail routes only:
+    chat robots take text.
 
     ``problem_key`` names the problem stably across runs (``"quarantine:drc.major_projects"``);
     together with the month, channel and recipient it decides what "the same
@@ -122,7 +127,7 @@ def send_alert(
             if conn.execute(_ALREADY_SENT_SQL, (problem_key, month, route.channel, route.recipient)).fetchone():
                 log.debug("alert %s %s already sent to %s %s", problem_key, month, route.channel, route.recipient)
                 continue
-            error = deliver(route, subject, body, settings)
+            error = deliver(route, subject, body, settings, attachments if route.channel == "email" else ())
             status: Literal["sent", "failed"] = "failed" if error else "sent"
             record = {
                 "problem_key": problem_key,
@@ -201,7 +206,7 @@ def alert_data_team(
     )
 
 
-def deliver(route: Route, subject: str, body: str, settings: Settings) -> str | None:
+def deliver(route: Route, subject: str, body: str, settings: Settings, attachments: Sequence[Path] = ()) -> str | None:
     """Send one message on one route through Apprise; ``None`` when the channel accepted it, else why not.
 
     Records nothing: :func:`send_alert` does. The reason never contains the
@@ -227,7 +232,12 @@ def deliver(route: Route, subject: str, body: str, settings: Settings) -> str | 
     if not notifier.add(plugin if plugin is not None else url):
         return f"Apprise does not accept the {route.channel} URL from {route.source}: check its form"
     try:
-        result = notifier.notify(body=body, title=subject, body_format=apprise.NotifyFormat.TEXT)
+        result = notifier.notify(
+            body=body,
+            title=subject,
+            body_format=apprise.NotifyFormat.TEXT,
+            attach=[str(path) for path in attachments] or None,
+        )
     except Exception as error:  # a plugin bug must not stop the other routes
         return _redact(f"{type(error).__name__}: {error}", secrets)
     if result:

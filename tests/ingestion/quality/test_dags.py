@@ -31,8 +31,10 @@ def test_the_report_dag_runs_after_every_build_of_the_marts(dags):
     dag = dags["citydw_report"]
     assert [asset.uri for asset in dag.timetable.asset_condition.objects] == ["citydw://warehouse/marts"]
     tasks = {task.task_id: task for task in dag.tasks}
-    assert set(tasks) == {"report_month", "report"}
+    assert set(tasks) == {"report_month", "report", "brief"}
     assert tasks["report"].upstream_task_ids == {"report_month"}
+    # The leaders' brief is made (and sent) after the data-quality report.
+    assert tasks["brief"].upstream_task_ids == {"report_month", "report"}
     assert "month" in dag.params
 
 
