@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -32,7 +33,13 @@ LABEL_SIZE = 11
 # legend spacing and the padding around the chart leave room for that, or labels are cut
 # ("房和城乡建设局") and legend entries run into each other.
 _SLACK = 1.2
-_LEGEND = {"orient": "bottom", "direction": "horizontal", "columnPadding": 24, "labelLimit": 0, "labelFontSize": 11}
+_LEGEND: dict[str, Any] = {
+    "orient": "bottom",
+    "direction": "horizontal",
+    "columnPadding": 24,
+    "labelLimit": 0,
+    "labelFontSize": 11,
+}
 
 
 def _configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:

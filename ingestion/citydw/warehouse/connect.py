@@ -184,7 +184,7 @@ def server_status(url: str) -> str:
     except psycopg.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         password = urlsplit(url).password if "://" in url else conninfo_to_dict(url).get("password")
-        return f"unreachable: {reason.replace(password, '***') if password else reason}"
+        return f"unreachable: {reason.replace(str(password), '***') if password else reason}"
 
 
 def redact_url(url: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
@@ -139,7 +140,8 @@ def restrict_database(conn: psycopg.Connection, role: str = BI_ROLE) -> bool:
     changed; a database already restricted is only read, so the many
     processes preparing it write nothing.
     """
-    if not conn.execute(_NEEDS_RESTRICTING, (role,)).fetchone()[0]:
+    needs = conn.execute(_NEEDS_RESTRICTING, (role,)).fetchone()
+    if not (needs and needs[0]):
         return False
     database = sql.Identifier(conn.info.dbname)
     statements = [
@@ -189,7 +191,7 @@ def refuse_other_databases(conn: psycopg.Connection) -> list[str]:
     return changed
 
 
-def _in_turns(conn: psycopg.Connection, statements: list[sql.Composable]) -> None:
+def _in_turns(conn: psycopg.Connection, statements: Sequence[sql.Composed]) -> None:
     """Run ``statements`` in one transaction, again when another process changed the same catalog row."""
     for attempt in range(1, _ATTEMPTS + 1):
         try:
