@@ -24,8 +24,10 @@ install: $(INSTALLED) ## Create .venv/ with the pinned dependencies (requirement
 
 $(INSTALLED): requirements/constraints.txt ingestion/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -c requirements/constraints.txt -e 'ingestion[dev]'
+	@# -qq: errors only. A machine's pip configuration can warn once per package (an index
+	@# folder that is missing, say), hundreds of lines that would bury what make demo says.
+	$(VENV)/bin/pip install -qq --upgrade pip
+	$(VENV)/bin/pip install -qq -c requirements/constraints.txt -e 'ingestion[dev]'
 	touch $@
 
 demo: install browser ## The sample city's year 2022 through the real DAGs; prints where the marts and reports are
