@@ -34,7 +34,9 @@ from citydw.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-QUALITY_MARTS = "+path:models/marts/quality"
+# The quality marts with what they read, and the views that read them (question 10): rebuilding a
+# table drops the views on it (dbt swaps it in and drops the old one with cascade), so they are rebuilt too.
+QUALITY_MARTS = "+path:models/marts/quality+"
 HEATMAP_MONTHS = 12
 TOP_RULES = 10
 
