@@ -4,8 +4,9 @@
 reviewed like code: ``databases/citydw.yaml`` (the warehouse, as the BI role),
 ``datasets/citydw/*.yaml`` (SQL on ``marts`` only), ``charts/*.yaml`` and
 ``dashboards/*.yaml``. Two things differ from a raw export, so that a diff
-shows only what a person changed: the database's address is a placeholder
-(the real one, with ``citydw_bi``'s password, is put in at import time), and
+shows only what a person changed: the database's address is committed as the
+default one with the password masked (the real one, with ``citydw_bi``'s
+password, is written in at import time), and
 files are named after their titles (Superset names them ``<title>_<id>``,
 dropping Chinese characters and numbering by the instance's ids).
 """
