@@ -216,7 +216,9 @@ def ingest_candidate(
     if not delivery.claimed and not _reopened_for_shrink(conn, delivery, confirm_shrink):
         return _unchanged(conn, spec, delivery, result)
     try:
-        return _decide(conn, spec, month, delivery, data, result, context, confirm_shrink=confirm_shrink)
+        # The bytes are handed over, not kept here: a large file's are freed once it is parsed.
+        handed_over, data = [data], b""
+        return _decide(conn, spec, month, delivery, handed_over, result, context, confirm_shrink=confirm_shrink)
     finally:
         _release_quietly(conn, delivery)
 
@@ -247,8 +249,9 @@ def reinstate(conn: psycopg.Connection, spec: DatasetSpec, month: date, version:
         raise RuntimeError(f"{spec.id} {month:%Y-%m} v{version} is being processed by another ingest; try again")
     try:
         assert delivery.archive_uri is not None
-        data = archive.load(delivery.archive_uri)
-        return _decide(conn, spec, month, delivery, data, result, context, reinstating=True)
+        return _decide(
+            conn, spec, month, delivery, [archive.load(delivery.archive_uri)], result, context, reinstating=True
+        )
     finally:
         _release_quietly(conn, delivery)
 
@@ -258,7 +261,7 @@ def _decide(
     spec: DatasetSpec,
     month: date,
     delivery: deliveries.Delivery,
-    data: bytes,
+    handed_over: list[bytes],
     result: IngestResult,
     context: Context,
     *,
@@ -273,7 +276,8 @@ def _decide(
         # GX's import and context take seconds: they are made while the file is parsed.
         warm_up_in_background()
         try:
-            parsed = _read(data, file_name, spec, context, month if spec.frequency == "monthly" else None)
+            # Popped: the file's bytes live only as long as the parse (a 1M-row CSV's are ~170 MiB).
+            parsed = _read(handed_over.pop(), file_name, spec, context, month if spec.frequency == "monthly" else None)
         except DeliveryUnreadable as unreadable:
             return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
