@@ -402,8 +402,11 @@ def _examine_beside(
 
 def _second_connection(conn: psycopg.Connection) -> psycopg.Connection:
     """A new autocommit connection to ``conn``'s database, as the same user."""
-    password = conn.info.password
-    return psycopg.connect(conn.info.dsn, autocommit=True, **({"password": password} if password else {}))
+    from psycopg.conninfo import make_conninfo
+
+    password = conn.info.password  # not in ``dsn``
+    conninfo = make_conninfo(conn.info.dsn, password=password) if password else conn.info.dsn
+    return psycopg.connect(conninfo, autocommit=True)
 
 
 class _BackgroundLoad:
