@@ -43,6 +43,13 @@ GOALS: dict[str, Goal] = {
     "validation_share": Goal(
         "<=", 0.5, "share", "share of that ingest spent validating (GX suite + the rule pack's dataset rules)"
     ),
+    "ingest_cli_1m_vs_psql_copy": Goal(
+        "<=", 2.0, "×", "`citydw ingest` of the 1M-row CSV as a whole process ÷ `psql \\copy` of its rows, also one"
+    ),
+    "peak_rss_mib_cli_1m": Goal("<=", 800, "MiB", "peak resident memory of that whole `citydw ingest` command"),
+    "peak_rss_ratio_3m_vs_1m": Goal(
+        "<=", 1.25, "×", "peak of the same command on a 3M-row delivery ÷ on the 1M-row one"
+    ),
     "month120_vs_month1": Goal(
         "<=", 1.3, "×", "one month's pipeline (ingest + dbt build) on 10 years of history ÷ on an empty warehouse"
     ),

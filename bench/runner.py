@@ -118,7 +118,7 @@ def run(options: Options) -> int:
 
 
 def _steps(options: Options) -> list[tuple[str, tuple[str, ...], Callable[[Bench], list[Measurement]]]]:
-    from bench.benchmarks import dags, demo, ingest, load, month
+    from bench.benchmarks import dags, demo, ingest, ingest_cli, load, month
 
     return [
         ("dags", ("dag_parse_seconds_max",), dags.run),
@@ -127,6 +127,11 @@ def _steps(options: Options) -> list[tuple[str, tuple[str, ...], Callable[[Bench
             "ingest",
             ("ingest_csv_1m_vs_psql_copy", "validation_share", "peak_rss_mib_1m"),
             lambda bench: ingest.run(bench, profile=options.profile),
+        ),
+        (
+            "ingest_cli",
+            ("ingest_cli_1m_vs_psql_copy", "peak_rss_mib_cli_1m", "peak_rss_ratio_3m_vs_1m"),
+            ingest_cli.run,
         ),
         ("month", ("month120_vs_month1", "bi_query_p95_ms"), month.run),
         ("demo", ("demo_seconds",), lambda bench: demo.run(bench, options.demo_runs)),

@@ -132,11 +132,36 @@ def copy_table(conn: psycopg.Connection, target: sql.Composable, table: pa.Table
 def replace_partition(
     conn: psycopg.Connection, spec: DatasetSpec, report_month: date, delivery_id: int, frame: pd.DataFrame
 ) -> int:
-    """Replace the month's rows with ``frame``'s, inside the caller's transaction."""
+    """Replace the month's rows with ``frame``'s, inside the caller's transaction.
+
+    The frame goes to Arrow and CSV :data:`COPY_BATCH_ROWS` rows at a time,
+    so the load holds one batch's copy of the rows, not a second whole table.
+    """
     ensure_raw_table(conn, spec)
     table = raw_table(spec)
     conn.execute(sql.SQL("delete from {table} where report_month = %s").format(table=table), (report_month,))
-    return copy_table(conn, table, to_arrow(frame, spec, report_month, delivery_id))
+    columns = ["report_month", "delivery_id", SOURCE_ROW, *(field.field for field in spec.fields)]
+    statement = sql.SQL("copy {target} ({columns}) from stdin (format csv)").format(
+        target=table, columns=sql.SQL(", ").join(sql.Identifier(name) for name in columns)
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for start in range(0, len(frame), COPY_BATCH_ROWS):
+            batch = to_arrow(frame.iloc[start : start + COPY_BATCH_ROWS], spec, report_month, delivery_id)
+            for chunk in _csv_chunks(batch):
+                copy.write(chunk)
+    return len(frame)
+
+
+def delete_rows(conn: psycopg.Connection, spec: DatasetSpec, report_month: date, source_rows: Iterable[int]) -> int:
+    """Delete the month's rows with these ``source_row`` numbers (in the caller's transaction); returns how many."""
+    rows = sorted(source_rows)
+    if not rows:
+        return 0
+    deleted = conn.execute(
+        sql.SQL("delete from {table} where report_month = %s and source_row = any(%s)").format(table=raw_table(spec)),
+        (report_month, rows),
+    )
+    return deleted.rowcount
 
 
 def write_rows(conn: psycopg.Connection, target: str, columns: list[str], rows: Iterable[tuple]) -> None:

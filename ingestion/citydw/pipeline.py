@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -215,7 +216,9 @@ def ingest_candidate(
     if not delivery.claimed and not _reopened_for_shrink(conn, delivery, confirm_shrink):
         return _unchanged(conn, spec, delivery, result)
     try:
-        return _decide(conn, spec, month, delivery, data, result, context, confirm_shrink=confirm_shrink)
+        # The bytes are handed over, not kept here: a large file's are freed once it is parsed.
+        handed_over, data = [data], b""
+        return _decide(conn, spec, month, delivery, handed_over, result, context, confirm_shrink=confirm_shrink)
     finally:
         _release_quietly(conn, delivery)
 
@@ -246,8 +249,9 @@ def reinstate(conn: psycopg.Connection, spec: DatasetSpec, month: date, version:
         raise RuntimeError(f"{spec.id} {month:%Y-%m} v{version} is being processed by another ingest; try again")
     try:
         assert delivery.archive_uri is not None
-        data = archive.load(delivery.archive_uri)
-        return _decide(conn, spec, month, delivery, data, result, context, reinstating=True)
+        return _decide(
+            conn, spec, month, delivery, [archive.load(delivery.archive_uri)], result, context, reinstating=True
+        )
     finally:
         _release_quietly(conn, delivery)
 
@@ -257,7 +261,7 @@ def _decide(
     spec: DatasetSpec,
     month: date,
     delivery: deliveries.Delivery,
-    data: bytes,
+    handed_over: list[bytes],
     result: IngestResult,
     context: Context,
     *,
@@ -265,75 +269,208 @@ def _decide(
     confirm_shrink: bool = False,
 ) -> IngestResult:
     file_name = delivery.file_name or result.file_name or "?"
+    from citydw.validation.runner import warm_up_in_background
+
     stage = "parse"
     try:
+        # GX's import and context take seconds: they are made while the file is parsed.
+        warm_up_in_background()
         try:
-            parsed = _read(data, file_name, spec, context, month if spec.frequency == "monthly" else None)
+            # Popped: the file's bytes live only as long as the parse (a 1M-row CSV's are ~170 MiB).
+            parsed = _read(handed_over.pop(), file_name, spec, context, month if spec.frequency == "monthly" else None)
         except DeliveryUnreadable as unreadable:
             return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
         stage = "validate"
-        # The same examination as `citydw check` and the portal's pre-check, so their verdicts agree.
-        found = _examine_parsed(conn, spec, month, parsed, context, confirm_shrink=confirm_shrink)
-        outcome, problems, rows_received = found.outcome, found.problems, found.rows_received
-        assert outcome is not None  # a file that could be read is always validated
-        quarantined_rows = found.quarantined_rows
-        result.problems = problems + found.warnings
-        if found.blocking_reason:
-            return _reject(conn, delivery, result, found.blocking_reason, problems, rows_received, parsed, outcome)
-        accepted_rows = parsed.frame[~parsed.frame[SOURCE_ROW].isin(quarantined_rows)]
-
-        stage = "load"
-        result.rows_received = rows_received
-        result.rows_quarantined = len(quarantined_rows)
-        return _load(conn, spec, month, delivery, result, accepted_rows, parsed, outcome, problems, reinstating)
+        try:
+            return _validate_while_loading(
+                conn, spec, month, delivery, parsed, result, context, reinstating=reinstating,
+                confirm_shrink=confirm_shrink,
+            )  # fmt: skip
+        except _StageFailed as failed:
+            stage = failed.stage
+            raise failed.error from None
     except Exception as error:
         return _reject_internal(conn, delivery, result, stage, error, context)
 
 
-def _load(
+class _StageFailed(Exception):
+    """An unexpected error, and the stage (``validate`` or ``load``) it happened in."""
+
+    def __init__(self, stage: str, error: Exception) -> None:
+        super().__init__(stage, error)
+        self.stage = stage
+        self.error = error
+
+
+class _Blocked(Exception):
+    """Raised inside the load transaction to roll it back: the examination rejects the version."""
+
+    def __init__(self, found: Examination) -> None:
+        super().__init__(found.blocking_reason)
+        self.found = found
+
+
+def _validate_while_loading(
     conn: psycopg.Connection,
     spec: DatasetSpec,
     month: date,
     delivery: deliveries.Delivery,
-    result: IngestResult,
-    rows,
     parsed: ParsedDelivery,
-    outcome: ValidationOutcome,
-    problems: list[Problem],
+    result: IngestResult,
+    context: Context,
+    *,
     reinstating: bool,
+    confirm_shrink: bool,
 ) -> IngestResult:
-    """Load and accept the version, unless a newer version of the month won meanwhile.
+    """Examine the parsed rows while they are loaded; keep the load only if the examination allows it.
 
     An older version never overwrites a newer one: it waits while a newer
     version is still being processed, and if a newer one is accepted by
     then, it is superseded without touching ``raw``. So the newest version
     wins whatever order concurrent ingests finish in, and what this returns
     is what the warehouse holds.
+
+    The load transaction is opened (the month locked) and the month's rows are replaced by every
+    parsed row in a thread, while the suite and the dataset rules run here on
+    a second connection: the server parses the COPY on one core while this
+    process validates on the other. The rows the examination quarantines are
+    then deleted again by ``source_row``, and the findings, the load and the
+    version's status commit together. A blocking verdict rolls the whole
+    transaction back, so the version that stood still stands and nothing of
+    this one was ever visible. The examination is the same as ``citydw
+    check``'s and the portal's, so their verdicts agree.
     """
     while True:
         if not reinstating:
             _wait_for_newer_versions(conn, delivery)
-        with conn.transaction():
-            deliveries.lock_dataset_month(conn, spec.id, month)
-            if not reinstating and deliveries.newer_in_flight(conn, delivery):
-                continue  # a newer version arrived just now: wait for it too
-            newer = None if reinstating else deliveries.newer_accepted(conn, delivery)
-            _record_findings(conn, delivery, outcome, problems, parsed)
-            if newer is not None:
-                result.status = "superseded"
-                result.reason = f"superseded by v{newer} while loading"
-                deliveries.supersede(conn, delivery, result.reason, result.rows_received)
-                return result
-            result.rows_loaded = loading.replace_partition(conn, spec, month, delivery.delivery_id, rows)
-            replaced = deliveries.accept(
-                conn, delivery, result.rows_received, result.rows_loaded, result.rows_quarantined,
-                reinstated=reinstating,
-            )  # fmt: skip
-        result.status = "accepted"
-        if reinstating:
-            result.reason = f"v{delivery.version} reinstated" + (f", v{replaced} superseded" if replaced else "")
+        try:
+            with conn.transaction():
+                deliveries.lock_dataset_month(conn, spec.id, month)
+                if not reinstating and deliveries.newer_in_flight(conn, delivery):
+                    continue  # a newer version arrived just now: wait for it too
+                newer = None if reinstating else deliveries.newer_accepted(conn, delivery)
+                load = None if newer is not None else _BackgroundLoad(conn, spec, month, delivery.delivery_id, parsed)
+                found = _examine_beside(conn, load, spec, month, parsed, context, confirm_shrink)
+                result.problems = found.problems + found.warnings
+                if found.blocking_reason:
+                    raise _Blocked(found)
+                try:
+                    return _keep(conn, spec, month, delivery, result, found, load, newer, reinstating)
+                except Exception as error:
+                    raise _StageFailed("load", error) from error
+        except _Blocked as blocked:
+            found = blocked.found
+            assert found.outcome is not None and found.blocking_reason  # a readable file is always validated
+            return _reject(
+                conn,
+                delivery,
+                result,
+                found.blocking_reason,
+                found.problems,
+                found.rows_received,
+                parsed,
+                found.outcome,
+            )
+
+
+def _examine_beside(
+    conn: psycopg.Connection,
+    load: _BackgroundLoad | None,
+    spec: DatasetSpec,
+    month: date,
+    parsed: ParsedDelivery,
+    context: Context,
+    confirm_shrink: bool,
+) -> Examination:
+    """The examination, on a second connection while ``load`` uses ``conn``; waits for the load to end.
+
+    The second connection sees the warehouse as committed, without this
+    transaction's replaced month: what the examination saw before loads overlapped.
+    """
+    try:
+        with _second_connection(conn) as other:
+            found = _examine_parsed(other, spec, month, parsed, context, confirm_shrink=confirm_shrink)
+    except Exception as error:
+        if load is not None:
+            load.wait()  # never leave the connection to a thread still writing on it
+        raise _StageFailed("validate", error) from error
+    if load is not None:
+        load.wait()
+    return found
+
+
+def _second_connection(conn: psycopg.Connection) -> psycopg.Connection:
+    """A new autocommit connection to ``conn``'s database, as the same user."""
+    from psycopg.conninfo import make_conninfo
+
+    password = conn.info.password  # not in ``dsn``
+    conninfo = make_conninfo(conn.info.dsn, password=password) if password else conn.info.dsn
+    return psycopg.connect(conninfo, autocommit=True)
+
+
+class _BackgroundLoad:
+    """``loading.replace_partition`` of every parsed row, on ``conn``, in a thread of its own.
+
+    Until :meth:`wait` returns, the thread owns ``conn``; an error in the
+    thread is raised by :meth:`wait`, as a failure of the load (the
+    transaction is then aborted, and rolled back by the caller's block).
+    """
+
+    def __init__(
+        self, conn: psycopg.Connection, spec: DatasetSpec, month: date, delivery_id: int, parsed: ParsedDelivery
+    ) -> None:
+        self.rows = 0
+        self._error: Exception | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(conn, spec, month, delivery_id, parsed), name="citydw-load", daemon=True
+        )
+        self._thread.start()
+
+    def _run(
+        self, conn: psycopg.Connection, spec: DatasetSpec, month: date, delivery_id: int, parsed: ParsedDelivery
+    ) -> None:
+        try:
+            self.rows = loading.replace_partition(conn, spec, month, delivery_id, parsed.frame)
+        except Exception as error:
+            self._error = error
+
+    def wait(self) -> int:
+        self._thread.join()
+        if self._error is not None:
+            raise _StageFailed("load", self._error)
+        return self.rows
+
+
+def _keep(
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    month: date,
+    delivery: deliveries.Delivery,
+    result: IngestResult,
+    found: Examination,
+    load: _BackgroundLoad | None,
+    newer: int | None,
+    reinstating: bool,
+) -> IngestResult:
+    """In the load transaction: the findings, the quarantined rows taken out again, the version accepted."""
+    quarantined = found.quarantined_rows
+    result.rows_received = found.rows_received
+    result.rows_quarantined = len(quarantined)
+    _record_findings(conn, delivery, found.outcome, found.problems, found.parsed)
+    if newer is not None or load is None:
+        result.status = "superseded"
+        result.reason = f"superseded by v{newer} while loading"
+        deliveries.supersede(conn, delivery, result.reason, result.rows_received)
         return result
+    result.rows_loaded = load.rows - loading.delete_rows(conn, spec, month, quarantined)
+    replaced = deliveries.accept(
+        conn, delivery, result.rows_received, result.rows_loaded, result.rows_quarantined, reinstated=reinstating
+    )
+    result.status = "accepted"
+    if reinstating:
+        result.reason = f"v{delivery.version} reinstated" + (f", v{replaced} superseded" if replaced else "")
+    return result
 
 
 def _wait_for_newer_versions(conn: psycopg.Connection, delivery: deliveries.Delivery) -> None:

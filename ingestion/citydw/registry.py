@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -326,9 +326,22 @@ class Registry:
 
 
 def load_registry(folder: Path | None = None) -> Registry:
+    """The registry in ``folder``, parsed once per process while its files stay as they are.
+
+    One ``citydw ingest`` asks for it several times (the command, the
+    dataset's context, the dataset rules); parsing the YAML costs ~0.2 s each
+    time. A file added, removed or rewritten is read again.
+    """
     from citydw.settings import get_settings
 
-    return Registry.load(folder or get_settings().registry_path)
+    folder = Path(folder or get_settings().registry_path)
+    files = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in sorted(folder.glob("*.yaml")))
+    return _parsed_registry(folder, files)
+
+
+@lru_cache(maxsize=8)
+def _parsed_registry(folder: Path, files: tuple[tuple[str, int, int], ...]) -> Registry:
+    return Registry.load(folder)
 
 
 class Audience(_Frozen):

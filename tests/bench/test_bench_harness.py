@@ -27,6 +27,9 @@ MEASURED = (
     "dag_parse_seconds_max",
     "bi_query_p95_ms",
     "peak_rss_mib_1m",
+    "ingest_cli_1m_vs_psql_copy",
+    "peak_rss_mib_cli_1m",
+    "peak_rss_ratio_3m_vs_1m",
 )
 
 

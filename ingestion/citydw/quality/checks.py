@@ -395,7 +395,7 @@ def _bulletin_agrees_with_bonds(inputs: _Inputs) -> list[RuleResult]:
         source_row = int(row[SOURCE_ROW])
         bonds = _bond_sums_in_raw(inputs)
     else:
-        bonds = _bond_sums(frame[~frame[SOURCE_ROW].isin(inputs.held_back)], inputs.month)
+        bonds = _bond_sums(frame, inputs.month, inputs.held_back)
         bulletin = _bulletin_city_row_in_raw(inputs, city_code)
         source_row = None
     # One element per figure compared (issued, spent): two figures can disagree, and a rule must
@@ -425,16 +425,29 @@ def _float(value: Any) -> float | None:
     return None if pd.isna(number) else float(number)
 
 
-def _bond_sums(frame: pd.DataFrame, month: date) -> tuple[float, float] | None:
+def _bond_sums(frame: pd.DataFrame, month: date, held_back: frozenset[int] = frozenset()) -> tuple[float, float] | None:
+    """Σ allocated and Σ cumulative_spent of the new bonds issued this year, leaving out ``held_back`` rows.
+
+    The rows are chosen by one mask over the four columns, never by copying
+    the frame: a province's million-row delivery would be held twice.
+    """
     needed = {"bond_type", "issue_date", "allocated", "cumulative_spent"}
     if frame.empty or not needed <= set(frame.columns):
         return None
+    kept = ~frame[SOURCE_ROW].isin(held_back) if held_back else pd.Series(True, index=frame.index)
+    if not kept.any():
+        return None
     issued = pd.to_datetime(frame["issue_date"], errors="coerce")
     month_end = pd.Timestamp(month) + pd.offsets.MonthEnd(0)
-    new = frame[
-        (frame["bond_type"].astype("string") == _NEW_BONDS) & (issued.dt.year == month.year) & (issued <= month_end)
-    ]
-    return float(pd.to_numeric(new["allocated"]).sum()), float(pd.to_numeric(new["cumulative_spent"]).sum())
+    new = (
+        kept
+        & (frame["bond_type"].astype("string") == _NEW_BONDS)
+        & (issued.dt.year == month.year)
+        & (issued <= month_end)
+    )
+    new = new.fillna(False).astype(bool)
+    allocated = pd.to_numeric(frame["allocated"])[new].sum()
+    return float(allocated), float(pd.to_numeric(frame["cumulative_spent"])[new].sum())
 
 
 def _bond_sums_in_raw(inputs: _Inputs) -> tuple[float, float] | None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -162,6 +163,40 @@ def warm_up() -> None:
     _batch_definition()
 
 
+_warming: threading.Thread | None = None
+_warming_lock = threading.Lock()
+
+
+def warm_up_in_background() -> None:
+    """Start :func:`warm_up` in a thread, once per process, so GX loads while the caller parses a file.
+
+    Importing great_expectations costs about two seconds of a whole ``citydw
+    ingest``; reading the body of a large file mostly runs in pyarrow without
+    the GIL, so the import then takes little of the wall time. :func:`validate`
+    waits for the thread (its context is built once), and an error in the
+    thread is met again, and raised, when :func:`validate` builds the context itself.
+    """
+    global _warming
+    with _warming_lock:
+        if _warming is None:
+            _warming = threading.Thread(target=_warm_up_quietly, name="citydw-gx-warm-up", daemon=True)
+            _warming.start()
+
+
+def _warm_up_quietly() -> None:
+    try:
+        warm_up()
+    except Exception:  # validate() builds the context again and reports what fails
+        _batch_definition.cache_clear()
+
+
+def _wait_for_warm_up() -> None:
+    with _warming_lock:
+        warming = _warming
+    if warming is not None:
+        warming.join()
+
+
 def frame_for_validation(parsed: ParsedDelivery) -> pd.DataFrame:
     frame = parsed.frame
     title_month = f"{parsed.declared_month:%Y-%m}" if parsed.declared_month else None
@@ -176,6 +211,7 @@ def validate(
     city: City,
     spec: DatasetSpec | None = None,
 ) -> ValidationOutcome:
+    _wait_for_warm_up()
     frame = frame_for_validation(parsed)
     parameters = suite_parameters(report_month, city, spec)
     first = _batch_definition().get_batch(batch_parameters={"dataframe": _numeric_view(frame, suite)})
