@@ -27,6 +27,8 @@ MEASURED = (
     "dag_parse_seconds_max",
     "bi_query_p95_ms",
     "peak_rss_mib_1m",
+    "month_province_vs_city",
+    "bi_query_p95_ms_province",
 )
 
 
