@@ -266,15 +266,21 @@
     {%- if is_incremental() %}
     {%- set built_months = built_months_relation(this.identifier) %}
     {%- if adapter.get_relation(built_months.database, built_months.schema, built_months.identifier) is not none %}
-    delete from {{ this }} as built_rows
-    where not exists (
-        select 1
-        from ({{ month_input_fingerprints(month_inputs) }}) as current_months
-        inner join {{ built_months }} as built
-            on
+    {#- Every month the mart has rows of was recorded by the build that wrote
+        them, so the months to delete are recorded months: found in the
+        companion (one row a month) and deleted through the mart's
+        report_month index, not by testing every row of the mart. #}
+    delete from {{ this }}
+    where report_month in (
+        select built.report_month
+        from {{ built_months }} as built
+        where not exists (
+            select 1
+            from ({{ month_input_fingerprints(month_inputs) }}) as current_months
+            where
                 current_months.report_month = built.report_month
                 and current_months.input_fingerprint = built.input_fingerprint
-        where current_months.report_month = built_rows.report_month
+        )
     )
     {%- endif %}
     {%- endif %}
@@ -286,13 +292,31 @@
     {%- set built_months = built_months_relation(this.identifier) %}
     create table if not exists {{ built_months }} (
         report_month      date primary key,
-        input_fingerprint text not null
+        input_fingerprint text not null,
+        built_at          timestamptz not null default now()
     );
+    {#- Companions made before built_at existed (an upgrade) gain it. #}
+    alter table {{ built_months }} add column if not exists built_at timestamptz not null default now();
     comment on table {{ built_months }} is
-        'Bookkeeping of {{ this }} (macros/incremental_by_month.sql): each built report month and the md5 of its inputs it was built from.';
+        'Bookkeeping of {{ this }} (macros/incremental_by_month.sql): each built report month, the md5 of its inputs it was built from, and when (the data tests of a build read the months built last).';
+    {%- if not is_incremental() %}
     delete from {{ built_months }};
-    insert into {{ built_months }} (report_month, input_fingerprint)
-    {{ month_input_fingerprints(month_inputs) }}
+    {%- else %}
+    delete from {{ built_months }} as built
+    where not exists (
+        select 1
+        from ({{ month_input_fingerprints(month_inputs) }}) as current_months
+        where
+            current_months.report_month = built.report_month
+            and current_months.input_fingerprint = built.input_fingerprint
+    );
+    {%- endif %}
+    insert into {{ built_months }} (report_month, input_fingerprint, built_at)
+    select current_months.report_month, current_months.input_fingerprint, now()
+    from ({{ month_input_fingerprints(month_inputs) }}) as current_months
+    where not exists (
+        select 1 from {{ built_months }} as built where built.report_month = current_months.report_month
+    );
 {%- endmacro %}
 
 
@@ -301,7 +325,9 @@
     by report_month (the months to build replace theirs), the hooks that
     delete the months to rebuild first and record the fingerprints last, a
     failure rather than a silent change when the columns change, and an
-    index on each of ``index_columns`` (one per column BI tools filter by).
+    index on report_month (the delete of rebuilt months, the latest month a
+    snapshot or question reads, the months a build's data tests read) and
+    on each of ``index_columns`` (one per column BI tools filter by).
     Hooks are templates rendered when they run (with `this` and the refs the
     model declared), so the model states its inputs once.
 -#}
@@ -314,7 +340,7 @@
         'pre_hook': ['{{ delete_months_to_rebuild(' ~ tojson(month_inputs) ~ ') }}'],
         'post_hook': [
             '{{ record_built_months(' ~ tojson(month_inputs) ~ ') }}',
-            named_indexes_hook(index_columns),
+            named_indexes_hook(['report_month'] + index_columns),
         ],
     }) -}}
 {%- endmacro %}

@@ -1,0 +1,76 @@
+"""A build's data tests on a mart built by month read the months that build changed, not every month.
+
+At a province's volume a test of every month of a mart reads millions of
+rows per test per build (issue 14); a month's rows only change when a
+build rebuilds it, and that build tests it (macros/where_subquery.sql).
+Here a wrong value is put into a mart by hand: in a month the last build
+rebuilt, the mart's tests fail; in a month it did not, they pass, unless
+`test_all_months` asks for every month.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+import pytest
+
+from citydw.transform import run_dbt
+
+pytestmark = pytest.mark.slow
+
+MART = "fct_bond_spending_monthly"
+WRONG_TYPE = "一般债券"  # not a special bond: the column's accepted_values test fails on it
+
+
+def build(url: str) -> None:
+    result = run_dbt(["build"], url=url)
+    assert result.success, "\n".join(result.failures)
+
+
+def mart_tests_pass(url: str, *, all_months: bool = False) -> bool:
+    args = ["test", "-s", MART]
+    if all_months:
+        args += ["--vars", '{"test_all_months": true}']
+    return run_dbt(args, url=url).success
+
+
+def set_wrong_type(conn: psycopg.Connection, month: date | None) -> None:
+    """Give one row of ``month`` a bond type the tests reject (None: put every row right again)."""
+    conn.execute(f"update marts.{MART} set bond_type = '新增专项债券' where bond_type = %s", (WRONG_TYPE,))
+    if month is not None:
+        conn.execute(
+            f"update marts.{MART} set bond_type = %s where ctid = "
+            f"(select ctid from marts.{MART} where report_month = %s limit 1)",
+            (WRONG_TYPE, month),
+        )
+
+
+def test_a_builds_tests_read_the_months_it_rebuilt(raw_warehouse, warehouse_url, sample):
+    conn = raw_warehouse
+    for month in (date(2021, 11, 1), date(2021, 12, 1), date(2022, 1, 1)):
+        sample.load_month(conn, month)
+    for year in (2020, 2021):
+        sample.load_reference_year(conn, year)
+    build(warehouse_url)
+    sample.load_month(conn, date(2022, 2, 1))
+    build(warehouse_url)
+
+    built_last = [
+        month
+        for (month,) in conn.execute(
+            f"select report_month from intermediate.{MART}__built_months"
+            f" where built_at = (select max(built_at) from intermediate.{MART}__built_months)"
+        )
+    ]
+    assert built_last == [date(2022, 2, 1)]  # January's window (Nov–Jan) did not change
+
+    set_wrong_type(conn, date(2022, 2, 1))
+    assert not mart_tests_pass(warehouse_url), "a wrong value in the month the build rebuilt was not seen"
+
+    set_wrong_type(conn, date(2021, 11, 1))
+    assert mart_tests_pass(warehouse_url), "the tests read a month the last build did not rebuild"
+    assert not mart_tests_pass(warehouse_url, all_months=True), "test_all_months did not read every month"
+
+    set_wrong_type(conn, None)
+    assert mart_tests_pass(warehouse_url, all_months=True)
