@@ -100,14 +100,14 @@
     {%- if not input.get('built_by_month', false) %}
     input_{{ loop.index }}_present as (
         (
-            select report_month from {{ ref(input['ref']) }}
+            select report_month from {{ _input_relation(input) }}
             where report_month is not null
             order by report_month
             limit 1
         )
         union all
         select (
-            select later.report_month from {{ ref(input['ref']) }} as later
+            select later.report_month from {{ _input_relation(input) }} as later
             where later.report_month > present.report_month
             order by later.report_month
             limit 1
@@ -136,7 +136,6 @@
             every row. What each month holds: its accepted delivery.
             meta.deliveries is a relation, not source(): a unit test mocks
             the model's refs and would refuse a source it was not given. #}
-        {%- set upstream = ref(input['ref']) %}
         select
             present.report_month as source_month,
             coalesce(accepted.fingerprint, 'no accepted delivery') as source_fingerprint
@@ -192,14 +191,20 @@
 {%- endmacro %}
 
 
+{#- The relation an input's months are read from: its ref (which keeps the lineage), or a hook's relation. -#}
+{% macro _input_relation(input) -%}
+    {{- input['relation'] if 'relation' in input else ref(input['ref']) -}}
+{%- endmacro %}
+
+
 {#- The registry dataset a staging input reads: stg_finance__bond_allocations is finance.bond_allocations. -#}
 {% macro _input_dataset(input) -%}
     {%- if 'dataset' in input -%}
         {{ input['dataset'] }}
-    {%- elif input['ref'].startswith('stg_') and '__' in input['ref'] -%}
+    {%- elif input.get('ref', '').startswith('stg_') and '__' in input['ref'] -%}
         {{ input['ref'][4:].replace('__', '.') }}
     {%- else -%}
-        {{ exceptions.raise_compiler_error("month_input_fingerprints: say which dataset " ~ input['ref'] ~ " reads ('dataset')") }}
+        {{ exceptions.raise_compiler_error("month_input_fingerprints: say which dataset " ~ input.get('ref', input.get('relation')) ~ " reads ('dataset')") }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -288,7 +293,8 @@
 
 
 {#- Post-hook SQL: record the fingerprint every month is now built from. -#}
-{% macro record_built_months(month_inputs) -%}
+{% macro record_built_months(month_inputs, rebuilt_whole=none) -%}
+    {%- set rebuilt_whole = (not is_incremental()) if rebuilt_whole is none else rebuilt_whole %}
     {%- set built_months = built_months_relation(this.identifier) %}
     create table if not exists {{ built_months }} (
         report_month      date primary key,
@@ -299,7 +305,7 @@
     alter table {{ built_months }} add column if not exists built_at timestamptz not null default now();
     comment on table {{ built_months }} is
         'Bookkeeping of {{ this }} (macros/incremental_by_month.sql): each built report month, the md5 of its inputs it was built from, and when (the data tests of a build read the months built last).';
-    {%- if not is_incremental() %}
+    {%- if rebuilt_whole %}
     delete from {{ built_months }};
     {%- else %}
     delete from {{ built_months }} as built
@@ -343,4 +349,27 @@
             named_indexes_hook(['report_month'] + index_columns),
         ],
     }) -}}
+{%- endmacro %}
+
+
+{#-
+    Post-hook of a view whose data tests should read only the months that
+    changed since the last build (macros/where_subquery.sql): the staging
+    views of raw datasets and the intermediate views that union them. A view
+    is built whole on every build, but its rows of a month only change with
+    its inputs' deliveries, so the same bookkeeping as a mart's tells which
+    months changed: recorded in intermediate.<view>__built_months, every
+    month again on a --full-refresh. ``month_inputs`` as for
+    incremental_by_month; a staging view passes none and is its own input,
+    the dataset its name says (stg_drc__major_projects: drc.major_projects).
+-#}
+{% macro record_tested_months(month_inputs=none) -%}
+    {%- if month_inputs is none %}
+        {%- set name = this.identifier %}
+        {%- if not (name.startswith('stg_') and '__' in name) %}{{ return('') }}{% endif %}
+        {%- set raw_table = adapter.get_relation(this.database, 'raw', name[4:]) %}
+        {%- if raw_table is none %}{{ return('') }}{% endif %}
+        {%- set month_inputs = [{'relation': this, 'dataset': name[4:].replace('__', '.')}] %}
+    {%- endif %}
+    {{ record_built_months(month_inputs, rebuilt_whole=flags.FULL_REFRESH) }}
 {%- endmacro %}

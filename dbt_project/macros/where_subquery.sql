@@ -1,8 +1,9 @@
 {#-
-    The data tests of a mart built by month (macros/incremental_by_month.sql)
-    read only the months its last build changed, not every month of the
-    mart: the months whose companion row (intermediate.<mart>__built_months)
-    has the latest built_at. A month's rows only change when it is rebuilt,
+    The data tests of a mart built by month (macros/incremental_by_month.sql),
+    and of the staging and intermediate views that record their months
+    (record_tested_months), read only the months its last build changed,
+    not every month: the months whose companion row
+    (intermediate.<model>__built_months) has the latest built_at. A month's rows only change when it is rebuilt,
     and a rebuilt month is tested in the build that rebuilt it, so the others
     were tested by the builds that wrote them; at a province's volume over
     ten years a test of every month reads millions of rows per test and
@@ -21,9 +22,7 @@
     {%- set built_months = none %}
     {%- if execute and not var('test_all_months', false) and relation.identifier is defined and relation.identifier %}
         {%- set companion = built_months_relation(relation.identifier) %}
-        {%- if relation.schema == generate_schema_name('marts', none) %}
-            {%- set built_months = adapter.get_relation(companion.database, companion.schema, companion.identifier) %}
-        {%- endif %}
+        {%- set built_months = adapter.get_relation(companion.database, companion.schema, companion.identifier) %}
     {%- endif %}
     {%- if built_months is not none %}
         {%- set filtered -%}

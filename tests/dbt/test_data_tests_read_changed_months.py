@@ -3,9 +3,10 @@
 At a province's volume a test of every month of a mart reads millions of
 rows per test per build (issue 14); a month's rows only change when a
 build rebuilds it, and that build tests it (macros/where_subquery.sql).
-Here a wrong value is put into a mart by hand: in a month the last build
-rebuilt, the mart's tests fail; in a month it did not, they pass, unless
-`test_all_months` asks for every month.
+The same holds for the staging views: a month of raw only changes with
+its accepted delivery. Here a wrong value is put in by hand: in a month the
+last build changed, the tests fail; in a month it did not, they pass,
+unless `test_all_months` asks for every month.
 """
 
 from __future__ import annotations
@@ -74,3 +75,35 @@ def test_a_builds_tests_read_the_months_it_rebuilt(raw_warehouse, warehouse_url,
 
     set_wrong_type(conn, None)
     assert mart_tests_pass(warehouse_url, all_months=True)
+
+
+def test_a_staging_views_tests_read_the_months_whose_deliveries_changed(raw_warehouse, warehouse_url, sample):
+    conn = raw_warehouse
+    for month in (date(2021, 11, 1), date(2021, 12, 1)):
+        sample.load_month(conn, month)
+    for year in (2020, 2021):
+        sample.load_reference_year(conn, year)
+    build(warehouse_url)
+    sample.load_month(conn, date(2022, 1, 1), only={"finance.bond_allocations"})
+    build(warehouse_url)
+    view = "stg_finance__bond_allocations"
+
+    def tests_pass(*, all_months: bool = False) -> bool:
+        args = ["test", "-s", view]
+        if all_months:
+            args += ["--vars", '{"test_all_months": true}']
+        return run_dbt(args, url=warehouse_url).success
+
+    def duplicate_a_row(month: date) -> None:
+        """A row twice: the view's unique (report_month, bond_code, project_code) test fails on it."""
+        conn.execute(
+            "insert into raw.finance__bond_allocations select * from raw.finance__bond_allocations"
+            " where ctid = (select ctid from raw.finance__bond_allocations where report_month = %s limit 1)",
+            (month,),
+        )
+
+    duplicate_a_row(date(2021, 11, 1))  # a month no build since has changed
+    assert tests_pass(), "the view's tests read a month whose delivery did not change"
+    assert not tests_pass(all_months=True)
+    duplicate_a_row(date(2022, 1, 1))  # the month the last build found a new delivery of
+    assert not tests_pass(), "a wrong row in the month whose delivery changed was not seen"
