@@ -69,6 +69,35 @@
 {%- endmacro %}
 
 
+{#-
+    The new months an append reads, as literal dates: a filter the planner
+    pushes into every branch of a union view and onto raw's report_month
+    index, where a join to the fingerprints (estimated blindly) read every
+    month of every register.
+-#}
+{% macro latest_state_new_months(month_inputs) -%}
+    {%- set built_months = built_months_relation(this.identifier) %}
+    {%- set query %}
+        with current_months as ({{ month_input_fingerprints(month_inputs) }})
+        select current_months.report_month::text
+        from current_months
+        left join {{ built_months }} as built
+            on current_months.report_month = built.report_month
+        where built.input_fingerprint is distinct from current_months.input_fingerprint
+        order by 1
+    {%- endset %}
+    {%- set months = run_query(query).columns[0].values() | list %}
+    {%- if months | length == 0 %}
+        {{- return('null::date') -}}
+    {%- endif %}
+    {%- set literals = [] %}
+    {%- for month in months %}
+        {%- do literals.append("'" ~ month ~ "'::date") %}
+    {%- endfor %}
+    {{- return(literals | join(', ')) -}}
+{%- endmacro %}
+
+
 {#- Pre-hook: a whole rebuild of an existing table starts from no rows (delete+insert only replaces keys it inserts). -#}
 {% macro delete_latest_state_if_whole(month_inputs) -%}
     {%- if this is not none and is_incremental() and latest_state_mode(month_inputs) == 'whole' %}

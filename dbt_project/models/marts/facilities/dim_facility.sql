@@ -45,27 +45,11 @@ dim_department as (
 
 ),
 
-{%- if mode == 'append' %}
-
-month_fingerprints as (
-
-    {{ month_input_fingerprints(month_inputs) }}
-
-),
-
-months_to_build as (
-
-    {{ months_to_build('month_fingerprints') }}
-
-),
-
-{%- endif %}
-
 facilities as (
 
     select * from {{ ref('int_facilities_unioned') }}
     {%- if mode == 'append' %}
-    where report_month in (select report_month from months_to_build)
+    where report_month in ({{ latest_state_new_months(month_inputs) }})
     {%- elif mode == 'none' %}
     where false
     {%- endif %}

@@ -51,18 +51,6 @@ dim_department as (
 
 {%- if mode == 'append' %}
 
-month_fingerprints as (
-
-    {{ month_input_fingerprints(month_inputs) }}
-
-),
-
-months_to_build as (
-
-    {{ months_to_build('month_fingerprints') }}
-
-),
-
 -- The first month each project was reported, as recorded before the new months.
 recorded_first_months as (
 
@@ -77,7 +65,7 @@ project_progress as (
 
     select * from {{ ref('fct_project_progress_monthly') }}
     {%- if mode == 'append' %}
-    where report_month in (select report_month from months_to_build)
+    where report_month in ({{ latest_state_new_months(month_inputs) }})
     {%- elif mode == 'none' %}
     where false
     {%- endif %}
