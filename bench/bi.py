@@ -39,7 +39,7 @@ def filtered(query: str, conn: psycopg.Connection) -> sql.Composed:
     return sql.SQL("select * from ({}) as question where report_month = {}").format(inner, sql.Literal(month))
 
 
-def run(bench: Bench, database: str) -> Measurement:
+def run(bench: Bench, database: str, key: str = "bi_query_p95_ms") -> Measurement:
     latencies: dict[str, list[float]] = {name: [] for name in queries()}
     p95s = []
     with psycopg.connect(bench.warehouse.url(database), autocommit=True) as conn:
@@ -57,7 +57,7 @@ def run(bench: Bench, database: str) -> Measurement:
             p95s.append(percentile(run_latencies, 0.95))
     bench.log(f"  BI: {len(questions)} questions, p95 {statistics.median(p95s):.1f} ms")
     return Measurement(
-        "bi_query_p95_ms",
+        key,
         p95s,
         {
             "queries": f"{QUESTIONS.relative_to(REPO)}/q*.sql ({len(questions)})",

@@ -84,8 +84,8 @@ class Bench:
         env.update(extra)
         return env
 
-    def run_child(self, module: str, args: list[str], url: str | None = None) -> dict[str, Any]:
-        """Run ``python -m <module> <args> --result FILE`` and return the JSON it wrote there."""
+    def run_child(self, module: str, args: list[str], url: str | None = None, **env: str) -> dict[str, Any]:
+        """Run ``python -m <module> <args> --result FILE`` and return the JSON it wrote there (``env``: more variables)."""
         result = self.work / f"{module.rsplit('.', 1)[-1]}-result.json"
         result.unlink(missing_ok=True)
         log = self.work / f"{module.rsplit('.', 1)[-1]}.log"
@@ -93,7 +93,7 @@ class Bench:
             completed = subprocess.run(
                 [sys.executable, "-m", module, *args, "--result", str(result)],
                 cwd=REPO,
-                env=self.child_env(url),
+                env=self.child_env(url, **env),
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )

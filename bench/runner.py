@@ -134,6 +134,7 @@ def _steps(options: Options) -> list[tuple[str, tuple[str, ...], Callable[[Bench
             ingest_cli.run,
         ),
         ("month", ("month120_vs_month1", "bi_query_p95_ms"), month.run),
+        ("province", ("month_province_vs_city", "bi_query_p95_ms_province"), month.run_province),
         ("demo", ("demo_seconds",), lambda bench: demo.run(bench, options.demo_runs)),
     ]
 

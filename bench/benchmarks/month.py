@@ -19,7 +19,7 @@ from datetime import date
 import psycopg
 from psycopg import sql
 
-from bench import bi, history
+from bench import bi, history, province
 from bench.context import Bench
 from bench.machine import load_average
 from bench.results import Measurement, summary
@@ -47,6 +47,7 @@ def run(bench: Bench) -> list[Measurement]:
     templates = {"empty": EMPTY, "history": HISTORY}
     bench.warehouse.migrated(EMPTY)
     setup = _build_history(bench, window, seeds)
+    bench.shared["month_city_history"] = setup
 
     reports: dict[str, list[dict]] = {"empty": [], "history": []}
     loads = []
@@ -94,8 +95,10 @@ def run(bench: Bench) -> list[Measurement]:
     return measurements
 
 
-def _build_history(bench: Bench, window: list[date], seeds: list[date]) -> dict:
-    """The history template: seeded months ingested, copied over the window, built by dbt."""
+def _build_history(
+    bench: Bench, window: list[date], seeds: list[date], *, template: str = HISTORY, factor: int = 1
+) -> dict:
+    """A history template: seeded months ingested, copied over the window (``factor`` × the rows), built by dbt."""
     bench.warehouse.drop(RUN_DB)
     url = bench.warehouse.migrated(RUN_DB)
     bench.log(f"  ingesting {len(seeds)} real month(s) to build history from")
@@ -106,6 +109,9 @@ def _build_history(bench: Bench, window: list[date], seeds: list[date]) -> dict:
         shifts = history.plan(conn, load_registry(), window)
         bench.log(f"  copying them to {len(window)} months ({len(shifts)} dataset-months)")
         written = history.replicate(conn, shifts)
+        if factor > 1:
+            bench.log(f"  making every register's rows {factor} rows (a province's volume)")
+            written["raw (province copies)"] = province.multiply_history(conn, load_registry(), factor)
         conn.execute("vacuum analyze")
         raw_rows = sum(n for table, n in written.items() if table.startswith("raw."))
         total_raw = conn.execute(
@@ -116,13 +122,100 @@ def _build_history(bench: Bench, window: list[date], seeds: list[date]) -> dict:
     if not built["dbt_success"]:
         raise RuntimeError(f"dbt build over the history failed: {built['dbt_failures']}")
     bench.warehouse.execute("vacuum analyze", RUN_DB)
-    bench.warehouse.drop(HISTORY)
+    bench.warehouse.drop(template)
     bench.warehouse.execute(
-        sql.SQL("alter database {} rename to {}").format(sql.Identifier(RUN_DB), sql.Identifier(HISTORY))
+        sql.SQL("alter database {} rename to {}").format(sql.Identifier(RUN_DB), sql.Identifier(template))
     )
     return {
+        "history_volume_factor": factor,
+        "history_first_build_slowest": built.get("dbt_slowest"),
         "seed_ingest_seconds": round(seeded["seconds"], 1),
         "history_raw_rows_copied": raw_rows,
         "history_raw_rows": int(total_raw[0]) if total_raw else None,
         "history_first_build_seconds": round(built["seconds"], 1),
     }
+
+
+# --- a province's volume ------------------------------------------------------------------------
+
+PROVINCE_HISTORY = "bench_month_province_history"
+PROVINCE_FACTOR = 100
+"""DESIGN.md's province: 13 cities, 100× the demo city's rows a month."""
+QUICK_PROVINCE_FACTOR = 3
+
+
+def run_province(bench: Bench) -> list[Measurement]:
+    """``month_province_vs_city`` and ``bi_query_p95_ms_province``.
+
+    The same month (2022-07) through the same pipeline in a fresh process,
+    paired: at the demo city's volume on its ten-year history (the template
+    ``run`` builds, reused when it ran first), and at a province's on a
+    ten-year history with every register's rows made 100× (``bench.province``),
+    its deliveries the demo's with every record made 100× records. Rounds
+    alternate which goes first; the ratio is taken per round.
+    """
+    sizes = bench.sizes
+    factor = QUICK_PROVINCE_FACTOR if bench.quick else PROVINCE_FACTOR
+    window = history.months_before(MONTH, sizes.history_months)
+    seeds = window[-sizes.seed_months :]
+    registry = load_registry()
+    if "month_city_history" in bench.shared:
+        city_setup = bench.shared["month_city_history"]
+    else:
+        bench.log(f"  generating the demo city's deliveries {seeds[0]:%Y-%m}..{MONTH:%Y-%m}")
+        generate(str(bench.drop), seeds[0], MONTH, seed=SEED)
+        city_setup = _build_history(bench, window, seeds)
+    province_drop = bench.work / "drop-province"
+    bench.log(f"  generating the province's deliveries of {MONTH:%Y-%m} ({factor}× the rows)")
+    province.province_deliveries(str(province_drop), MONTH, registry, factor, seed=SEED)
+    province_setup = _build_history(bench, window, seeds, template=PROVINCE_HISTORY, factor=factor)
+
+    conditions = {
+        "city": (HISTORY, {}),
+        "province": (PROVINCE_HISTORY, {"CITYDW_DROP_URL": str(province_drop)}),
+    }
+    reports: dict[str, list[dict]] = {"city": [], "province": []}
+    loads = []
+    for round_ in range(bench.heavy_runs):
+        order = ("city", "province") if round_ % 2 == 0 else ("province", "city")
+        for condition in order:
+            template, env = conditions[condition]
+            url = bench.warehouse.copy_of(template, RUN_DB)
+            bench.warehouse.checkpoint()
+            report = bench.run_child("bench.month_child", ["--url", url, "--months", f"{MONTH:%Y-%m}"], url=url, **env)
+            if not report["dbt_success"]:
+                raise RuntimeError(f"dbt build failed on the {condition} warehouse: {report['dbt_failures']}")
+            reports[condition].append(report)
+        loads.append(load_average())
+        bench.log(
+            f"  province round {round_ + 1}: city {reports['city'][-1]['seconds']:.1f}s, "
+            f"province {reports['province'][-1]['seconds']:.1f}s"
+        )
+    bench.warehouse.drop(RUN_DB)
+    ratios = [p["seconds"] / c["seconds"] for p, c in zip(reports["province"], reports["city"], strict=True)]
+
+    def part(condition: str, key: str) -> dict[str, float]:
+        return summary([r[key] for r in reports[condition]])
+
+    details = {
+        "month": f"{MONTH:%Y-%m}",
+        "history_months": len(window),
+        "volume_factor": factor,
+        "city_history": city_setup,
+        "province_history": province_setup,
+        **{
+            f"{condition}_{key}": part(condition, key)
+            for condition in ("city", "province")
+            for key in ("seconds", "ingest_seconds", "build_seconds")
+        },
+        "city_rows_loaded": reports["city"][0]["rows_loaded"],
+        "province_rows_loaded": reports["province"][0]["rows_loaded"],
+        "province_statuses": reports["province"][0]["statuses"],
+        "city_dbt_slowest_last_run": reports["city"][-1].get("dbt_slowest"),
+        "province_dbt_slowest_last_run": reports["province"][-1].get("dbt_slowest"),
+        "load_average_1m": loads,
+    }
+    return [
+        Measurement("month_province_vs_city", ratios, details),
+        bi.run(bench, PROVINCE_HISTORY, key="bi_query_p95_ms_province"),
+    ]

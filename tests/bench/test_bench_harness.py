@@ -30,6 +30,8 @@ MEASURED = (
     "ingest_cli_1m_vs_psql_copy",
     "peak_rss_mib_cli_1m",
     "peak_rss_ratio_3m_vs_1m",
+    "month_province_vs_city",
+    "bi_query_p95_ms_province",
 )
 
 

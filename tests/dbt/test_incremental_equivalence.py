@@ -170,3 +170,53 @@ def test_an_incremental_build_after_corrections_equals_a_full_refresh(raw_wareho
     assert set(incremental) == set(full_refresh)
     for table in sorted(full_refresh):
         assert incremental[table] == full_refresh[table], f"marts.{table} differs from a full refresh"
+
+
+def test_a_new_month_alone_is_appended_to_dim_facility_and_equals_a_full_refresh(raw_warehouse, warehouse_url, sample):
+    """dim_facility reads only a build's new month when that is all it adds (macros/latest_state.sql)."""
+    conn = raw_warehouse
+    for month in MONTHS[:3]:
+        sample.load_month(conn, month)
+    for year in (2020, 2021):
+        sample.load_reference_year(conn, year)
+    build(warehouse_url)
+
+    def versions(dataset: str) -> dict[str, str]:
+        return dict(
+            conn.execute(
+                "select facility_id, xmin::text from marts.dim_facility where source_dataset = %s", (dataset,)
+            ).fetchall()
+        )
+
+    clinics_before = versions("health.clinics")
+    assert clinics_before
+    # February: no clinics register this time, and one car park leaves the parking ledger.
+    new_month = MONTHS[3]
+    deliveries = sample.sample_city(new_month)
+    del deliveries["health.clinics"]
+    lots = deliveries.pop("urban_mgmt.parking_lots")
+    for dataset, rows in deliveries.items():
+        sample.load_delivery(conn, dataset, new_month, rows)
+    sample.load_delivery(conn, "urban_mgmt.parking_lots", new_month, lots[1:])
+    build(warehouse_url)
+    incremental = marts(conn)
+
+    assert versions("health.clinics") == clinics_before, "a register without a new month was rewritten"
+    assert conn.execute(
+        "select is_in_latest_register, last_reported_month from marts.dim_facility"
+        " where source_dataset = 'urban_mgmt.parking_lots' and facility_id = %s",
+        (lots[0]["lot_id"],),
+    ).fetchone() == (False, MONTHS[2])
+    assert (
+        conn.execute(
+            "select count(*) from marts.dim_facility where source_dataset = 'urban_mgmt.parking_lots'"
+            " and is_in_latest_register and last_reported_month = %s",
+            (new_month,),
+        ).fetchone()[0]
+        == len(lots) - 1
+    )
+
+    build(warehouse_url, "--full-refresh")
+    full_refresh = marts(conn)
+    for table in sorted(full_refresh):
+        assert incremental[table] == full_refresh[table], f"marts.{table} differs from a full refresh"

@@ -4,6 +4,10 @@
 -- unit (places, beds or spaces). The parking ledger has no type column; its
 -- rows get the type word 公共停车场 that facility_type_mapping maps.
 
+
+{#- The months that changed since the last build, for the data tests (macros/where_subquery.sql). #}
+{{ config(post_hook=["{{ record_tested_months([{'ref': 'stg_education__schools'}, {'ref': 'stg_health__clinics'}, {'ref': 'stg_civil_affairs__elderly_care'}, {'ref': 'stg_urban_mgmt__parking_lots'}]) }}"]) }}
+
 with
 
 schools as (

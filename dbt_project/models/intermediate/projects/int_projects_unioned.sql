@@ -11,6 +11,10 @@
 -- not started yet), which a sector feed must not overwrite.
 -- reporting_departments says which feeds reported the project that month.
 
+
+{#- The months that changed since the last build, for the data tests (macros/where_subquery.sql). #}
+{{ config(post_hook=["{{ record_tested_months([{'ref': 'stg_drc__major_projects'}, {'ref': 'stg_transport__transport_projects'}, {'ref': 'stg_water__water_projects'}]) }}"]) }}
+
 with
 
 drc_major_projects as (

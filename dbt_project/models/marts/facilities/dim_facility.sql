@@ -8,10 +8,28 @@
     code until it is registered, then its unified social credit code
     (docs/departments.md): the registers give no link between the two, so a
     facility that changes id appears twice, the older id with an earlier
-    last_reported_month. A table, rebuilt whole: one row per facility, not per month.
+    last_reported_month. One row per facility, not per month: kept by
+    macros/latest_state.sql, which reads only the newest month when that is
+    all a build adds, and every month otherwise.
 -#}
 
-{{ config(post_hook=[named_indexes_hook(['district_code'])]) }}
+{%- set month_inputs = [
+    {'ref': 'stg_education__schools'},
+    {'ref': 'stg_health__clinics'},
+    {'ref': 'stg_civil_affairs__elderly_care'},
+    {'ref': 'stg_urban_mgmt__parking_lots'},
+] %}
+
+{{ config(**latest_state_config(
+    month_inputs,
+    unique_key=['source_dataset', 'facility_id'],
+    index_columns=['district_code'],
+    post_hooks=[
+        "{{ refresh_latest_flag('is_in_latest_register', 'last_reported_month', partition_by='source_dataset') }}",
+    ],
+)) }}
+
+{%- set mode = latest_state_mode(month_inputs) %}
 
 with
 
@@ -30,8 +48,25 @@ dim_department as (
 facilities as (
 
     select * from {{ ref('int_facilities_unioned') }}
+    {%- if mode == 'append' %}
+    where report_month in ({{ latest_state_new_months(month_inputs) }})
+    {%- elif mode == 'none' %}
+    where false
+    {%- endif %}
 
 ),
+
+{%- if mode == 'append' %}
+
+-- The first month each facility was reported, as recorded before the new months.
+recorded_first_months as (
+
+    select source_dataset, facility_id, first_reported_month
+    from {{ this }}
+
+),
+
+{%- endif %}
 
 facility_type_mapping as (
 
@@ -110,7 +145,12 @@ facilities_typed as (
         latest_facilities.start_date,
         latest_facilities.open_date,
         latest_facilities.is_inclusive,
+        {%- if mode == 'append' %}
+        coalesce(recorded_first_months.first_reported_month, latest_facilities.first_reported_month)
+            as first_reported_month,
+        {%- else %}
         latest_facilities.first_reported_month,
+        {%- endif %}
         latest_facilities.last_reported_month,
         latest_facilities.last_reported_month = latest_register_months.latest_register_month
             as is_in_latest_register
@@ -125,6 +165,12 @@ facilities_typed as (
         on latest_facilities.district_code = dim_district.district_code
     left join dim_department
         on latest_facilities.source_department = dim_department.department
+    {%- if mode == 'append' %}
+    left join recorded_first_months
+        on
+            latest_facilities.source_dataset = recorded_first_months.source_dataset
+            and latest_facilities.facility_id = recorded_first_months.facility_id
+    {%- endif %}
 
 )
 

@@ -15,9 +15,25 @@
     - Zero-length versions (dbt_valid_from = dbt_valid_to: a correction of
       the latest month replaced them) are ignored.
     See snapshots/project_status_snapshot.yml for the snapshot's limits.
+    One row per project, kept by macros/latest_state.sql: a build that only
+    adds the newest month of fct_project_progress_monthly reads that month
+    (and the snapshot, one row per status change); any other reads every
+    month. The snapshot only changes the projects of the latest month, so
+    the history columns of the others stand.
 -#}
 
-{{ config(post_hook=[named_indexes_hook(['district_code'])]) }}
+{%- set month_inputs = [
+    {'ref': 'fct_project_progress_monthly', 'built_by_month': true},
+] %}
+
+{{ config(**latest_state_config(
+    month_inputs,
+    unique_key='project_code',
+    index_columns=['district_code'],
+    post_hooks=["{{ refresh_latest_flag('is_in_latest_report', 'last_report_month') }}"],
+)) }}
+
+{%- set mode = latest_state_mode(month_inputs) %}
 
 with
 
@@ -33,9 +49,26 @@ dim_department as (
 
 ),
 
+{%- if mode == 'append' %}
+
+-- The first month each project was reported, as recorded before the new months.
+recorded_first_months as (
+
+    select project_code, first_report_month
+    from {{ this }}
+
+),
+
+{%- endif %}
+
 project_progress as (
 
     select * from {{ ref('fct_project_progress_monthly') }}
+    {%- if mode == 'append' %}
+    where report_month in ({{ latest_state_new_months(month_inputs) }})
+    {%- elif mode == 'none' %}
+    where false
+    {%- endif %}
 
 ),
 
@@ -144,7 +177,11 @@ projects_with_history as (
         latest_reports.planned_completion_date,
         latest_reports.total_investment_wan,
         latest_reports.is_bond_funded,
+        {%- if mode == 'append' %}
+        coalesce(recorded_first_months.first_report_month, latest_reports.first_report_month) as first_report_month,
+        {%- else %}
         latest_reports.first_report_month,
+        {%- endif %}
         latest_reports.last_report_month,
         latest_reports.last_report_month = latest_reports.latest_report_month as is_in_latest_report,
         history_summarised.started_seen_month,
@@ -166,6 +203,10 @@ projects_with_history as (
         on latest_reports.project_code = history_summarised.project_code
     left join current_blocked_spells
         on latest_reports.project_code = current_blocked_spells.project_code
+    {%- if mode == 'append' %}
+    left join recorded_first_months
+        on latest_reports.project_code = recorded_first_months.project_code
+    {%- endif %}
 
 ),
 
