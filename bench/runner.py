@@ -118,7 +118,7 @@ def run(options: Options) -> int:
 
 
 def _steps(options: Options) -> list[tuple[str, tuple[str, ...], Callable[[Bench], list[Measurement]]]]:
-    from bench.benchmarks import dags, demo, ingest, load, month
+    from bench.benchmarks import dags, demo, history_bulk, ingest, load, month
 
     return [
         ("dags", ("dag_parse_seconds_max",), dags.run),
@@ -129,6 +129,7 @@ def _steps(options: Options) -> list[tuple[str, tuple[str, ...], Callable[[Bench
             lambda bench: ingest.run(bench, profile=options.profile),
         ),
         ("month", ("month120_vs_month1", "bi_query_p95_ms"), month.run),
+        ("history", ("history_10y_seconds",), history_bulk.run),
         ("demo", ("demo_seconds",), lambda bench: demo.run(bench, options.demo_runs)),
     ]
 
