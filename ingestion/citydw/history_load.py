@@ -226,17 +226,24 @@ def ingest_months(
 
 
 def update_ledger(months: list[date], url: str, settings: Settings) -> None:
-    """What each month's report run does to the ledger, month by month, as of its scheduled run day."""
+    """What each month's report run does to the ledger (``prepare_month``), as of its scheduled run day.
+
+    The schedule is refreshed once, up to the last month: a report refreshes
+    it from the first month to its own, which is the same rows again and
+    again (idempotent), and 1.4 s a month at ten years (44 s in all).
+    """
     from citydw.city import load_city
-    from citydw.quality.report import prepare_month
+    from citydw.quality.ledger import refresh_schedule
+    from citydw.quality.report import sync_month_cases
     from citydw.registry import load_registry
     from citydw.warehouse.connect import connect
 
     registry = load_registry(settings.registry_path)
     city = load_city(settings.city_dir)
     with connect(url, autocommit=True) as conn:
+        refresh_schedule(conn, registry, up_to=months[-1])
         for month in months:
-            prepare_month(conn, registry, city, month, scheduled_run_day(month))
+            sync_month_cases(conn, registry, city, month, scheduled_run_day(month))
 
 
 def load_history(
