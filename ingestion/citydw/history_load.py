@@ -26,6 +26,11 @@ state that running the monthly DAG for each month in turn would leave it in
    of every month, on a loaded one an incremental build of the months whose
    inputs changed (``incremental_by_month``). It certifies the months
    (``marts.dim_report_month``).
+4. **The projects' status history** (``project_status_snapshot``): a dbt
+   snapshot records, at each build, the statuses of the latest month, so
+   one build would see only the last month. It is replayed month by month
+   in SQL, as each monthly build would have recorded it (dbt's ``check``
+   strategy), then ``dim_project`` and what reads it are built again.
 
 The marts are identical to month-by-month runs' (``tests/test_history_load.py``
 compares every mart on two years); only wall-clock columns (when a version
@@ -246,6 +251,108 @@ def update_ledger(months: list[date], url: str, settings: Settings) -> None:
             sync_month_cases(conn, registry, city, month, scheduled_run_day(month))
 
 
+SNAPSHOT = "project_status_snapshot"
+SNAPSHOT_SOURCE = "fct_project_progress_monthly"
+"""The snapshot replayed, and the mart its source view (``int_project_status_latest``) reads the latest month of."""
+
+
+def snapshot_config(settings: Settings) -> dict:
+    import yaml
+
+    document = yaml.safe_load((settings.dbt_project_path / "snapshots" / f"{SNAPSHOT}.yml").read_text("utf-8"))
+    return next(item for item in document["snapshots"] if item["name"] == SNAPSHOT)["config"]
+
+
+def replay_project_snapshot(first: date, last: date, url: str, settings: Settings) -> int:
+    """Record ``project_status_snapshot`` as one build per month ``first``..``last`` would have; returns versions.
+
+    What the build just made of it (the last month only) and anything
+    recorded from ``first`` on is undone first; versions recorded before
+    ``first`` stay, so loading newer months onto a warehouse with history
+    continues it. Each month with projects is then recorded as dbt's check
+    strategy records it: a project whose checked columns differ from its
+    current version (or that has none) gets a new version from that month,
+    and the current one ends there.
+    """
+    from psycopg import sql
+
+    from citydw.warehouse.connect import connect
+
+    config = snapshot_config(settings)
+    key, checked = config["unique_key"], config["check_cols"]
+    snapshot = sql.Identifier(config.get("schema", "intermediate"), SNAPSHOT)
+    source = sql.Identifier("marts", SNAPSHOT_SOURCE)
+    with connect(url) as conn, conn.transaction():
+        columns = [
+            row[0]
+            for row in conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+                " and column_name not like 'dbt\\_%%' order by ordinal_position",
+                (config.get("schema", "intermediate"), SNAPSHOT),
+            )
+        ]
+        # int_project_status_latest: the mart's columns of the latest month, report_month as observed_month.
+        selected = sql.SQL(", ").join(
+            sql.SQL("report_month::timestamp as observed_month")
+            if column == "observed_month"
+            else sql.Identifier(column)
+            for column in columns
+        )
+        listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+        conn.execute(sql.SQL("delete from {} where dbt_valid_from >= %s").format(snapshot), (first,))
+        conn.execute(sql.SQL("update {} set dbt_valid_to = null where dbt_valid_to >= %s").format(snapshot), (first,))
+        months = [
+            row[0]
+            for row in conn.execute(
+                sql.SQL("select distinct report_month from {} where report_month between %s and %s order by 1").format(
+                    source
+                ),
+                (first, last),
+            )
+        ]
+        changed_condition = sql.SQL(" or ").join(
+            sql.SQL("current_version.{column} is distinct from month_rows.{column}").format(
+                column=sql.Identifier(column)
+            )
+            for column in checked
+        )
+        for month in months:
+            conn.execute("drop table if exists pg_temp.changed_projects")
+            conn.execute(
+                sql.SQL(
+                    "create temporary table changed_projects as"
+                    " select month_rows.* from (select {selected} from {source} where report_month = %s) as month_rows"
+                    " left join {snapshot} as current_version"
+                    " on current_version.{key} = month_rows.{key} and current_version.dbt_valid_to is null"
+                    " where current_version.{key} is null or {changed}"
+                ).format(
+                    selected=selected,
+                    source=source,
+                    snapshot=snapshot,
+                    key=sql.Identifier(key),
+                    changed=changed_condition,
+                ),
+                (month,),
+            )
+            conn.execute(
+                sql.SQL(
+                    "update {snapshot} set dbt_valid_to = %s::timestamp where dbt_valid_to is null"
+                    " and {key} in (select {key} from changed_projects)"
+                ).format(snapshot=snapshot, key=sql.Identifier(key)),
+                (month,),
+            )
+            # dbt_scd_id as dbt's snapshot_hash_arguments([unique_key, updated_at]) computes it.
+            conn.execute(
+                sql.SQL(
+                    "insert into {snapshot} ({listed}, dbt_scd_id, dbt_updated_at, dbt_valid_from, dbt_valid_to)"
+                    " select {listed}, md5(coalesce(cast({key} as varchar), '') || '|'"
+                    " || coalesce(cast(observed_month as varchar), '')), observed_month, observed_month, null"
+                    " from changed_projects"
+                ).format(snapshot=snapshot, listed=listed, key=sql.Identifier(key))
+            )
+        return conn.execute(sql.SQL("select count(*) from {}").format(snapshot)).fetchone()[0]
+
+
 def load_history(
     first: date,
     last: date,
@@ -257,7 +364,7 @@ def load_history(
     on_stage: Callable[[str], None] | None = None,
 ) -> HistoryOutcome:
     """Report months ``first``..``last``: every delivery ingested, the ledger, one dbt build (module doc)."""
-    from citydw.transform import build, ensure_raw_tables
+    from citydw.transform import build, ensure_raw_tables, run_dbt
     from citydw.warehouse.connect import prepare_warehouse, resolve_warehouse_url
 
     if last < first:
@@ -281,6 +388,14 @@ def load_history(
     if on_stage:
         on_stage(f"build: dbt build as of {scheduled_run_day(last)}")
     result = build(url=url, settings=settings, as_of=scheduled_run_day(last))
+    if result.success:
+        if on_stage:
+            on_stage("project history: the status snapshot month by month, then dim_project again")
+        replay_project_snapshot(first, last, url, settings)
+        rebuilt = run_dbt(
+            ["build", "--select", f"{SNAPSHOT}+"], url=url, settings=settings, as_of=scheduled_run_day(last)
+        )
+        result.success, result.failures = rebuilt.success, result.failures + rebuilt.failures
     built = time.perf_counter()
     return HistoryOutcome(
         first=first,
