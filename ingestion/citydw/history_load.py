@@ -19,8 +19,8 @@ state that running the monthly DAG for each month in turn would leave it in
    and every dataset's correction cases of the month, with deadlines
    counted to that month's scheduled run day (as ``citydw_report`` does
    after each monthly build). The report files themselves are not written:
-   ``citydw report --month YYYY-MM --as-of YYYY-MM-DD --no-notify`` writes
-   one when someone needs it.
+   ``citydw report --month YYYY-MM --as-of YYYY-MM-DD --no-notify --no-build``
+   writes one when someone needs it, from the marts as they are.
 3. **One dbt build**, as of the last month's scheduled run day, as the
    last monthly run's build would be: on an empty warehouse a first build
    of every month, on a loaded one an incremental build of the months whose
@@ -32,7 +32,7 @@ state that running the monthly DAG for each month in turn would leave it in
    in SQL, as each monthly build would have recorded it (dbt's ``check``
    strategy), then ``dim_project`` and what reads it are built again.
 
-The marts are identical to month-by-month runs' (``tests/test_history_load.py``
+The marts are identical to month-by-month runs' (``tests/ingestion/test_history_load.py``
 compares every mart on two years); only wall-clock columns (when a version
 was decided, hence ``accepted_at`` and ``certified_at``) differ, as between any
 two runs.
