@@ -547,7 +547,7 @@ def load_history(
             terminal.write(line + "\n")
             terminal.flush()
 
-        serving = contextlib.nullcontext()
+        serving: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         if demo_apis:
             from citydw.demo.run import demo_apis as serve_demo_apis
 

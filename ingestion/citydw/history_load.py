@@ -350,7 +350,8 @@ def replay_project_snapshot(first: date, last: date, url: str, settings: Setting
                     " from changed_projects"
                 ).format(snapshot=snapshot, listed=listed, key=sql.Identifier(key))
             )
-        return conn.execute(sql.SQL("select count(*) from {}").format(snapshot)).fetchone()[0]
+        counted = conn.execute(sql.SQL("select count(*) from {}").format(snapshot)).fetchone()
+        return int(counted[0]) if counted else 0
 
 
 def load_history(
