@@ -118,7 +118,7 @@ def run(options: Options) -> int:
 
 
 def _steps(options: Options) -> list[tuple[str, tuple[str, ...], Callable[[Bench], list[Measurement]]]]:
-    from bench.benchmarks import dags, demo, ingest, ingest_cli, load, month
+    from bench.benchmarks import dags, demo, history_bulk, ingest, ingest_cli, load, month
 
     return [
         ("dags", ("dag_parse_seconds_max",), dags.run),
@@ -135,6 +135,7 @@ def _steps(options: Options) -> list[tuple[str, tuple[str, ...], Callable[[Bench
         ),
         ("month", ("month120_vs_month1", "bi_query_p95_ms"), month.run),
         ("province", ("month_province_vs_city", "bi_query_p95_ms_province"), month.run_province),
+        ("history", ("history_10y_seconds",), history_bulk.run),
         ("demo", ("demo_seconds",), lambda bench: demo.run(bench, options.demo_runs)),
     ]
 

@@ -523,6 +523,51 @@ def backfill(
         _fail("some months did not succeed")
 
 
+@app.command("load-history")
+def load_history(
+    first: Annotated[str, typer.Option("--from", help="First report month, YYYY-MM.")],
+    last: Annotated[str, typer.Option("--to", help="Last report month, YYYY-MM.")],
+    workers: Annotated[int, typer.Option(help="Processes ingesting datasets side by side.")] = 2,
+    demo_apis: Annotated[
+        bool, typer.Option("--demo-apis", help="Serve the generated API departments' feeds meanwhile, as `demo run`.")
+    ] = False,
+) -> None:
+    """Years of deliveries at once: every month ingested, then one dbt build (as month-by-month runs would)."""
+    from citydw.history_load import load_history as run_load
+    from citydw.logfiles import logs_dir
+    from citydw.progress import output_to
+    from citydw.settings import get_settings
+
+    settings = get_settings()
+    log_path = logs_dir(settings) / f"load-history-{first}-{last}.log"
+    # dbt's line per node and GX's output go to the log (the workers inherit it); the terminal gets a line a stage.
+    with output_to(log_path) as terminal:
+
+        def say(line: str) -> None:
+            terminal.write(line + "\n")
+            terminal.flush()
+
+        serving: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+        if demo_apis:
+            from citydw.demo.run import demo_apis as serve_demo_apis
+
+            serving = serve_demo_apis(settings)
+        with serving:
+            outcome = run_load(
+                parse_month(first),
+                parse_month(last),
+                workers=workers,
+                on_group=lambda group: say(f"  ingested {group.summary()}"),
+                on_stage=say,
+            )
+    typer.echo(outcome.summary())
+    typer.echo(f"log: {log_path}")
+    for line in [*outcome.errors[:20], *outcome.build_failures[:20]]:
+        typer.echo(f"    {line}", err=True)
+    if not outcome.succeeded:
+        _fail(f"load-history {first}..{last}: {len(outcome.errors)} ingest error(s); {outcome.build_summary}")
+
+
 def _one_line(error: BaseException) -> str:
     """What went wrong, as one line: the message of a mistake the user can fix, else the error's class too."""
     text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)

@@ -32,6 +32,7 @@ MEASURED = (
     "peak_rss_ratio_3m_vs_1m",
     "month_province_vs_city",
     "bi_query_p95_ms_province",
+    "history_10y_seconds",
 )
 
 
@@ -72,6 +73,10 @@ def test_a_quick_run_writes_every_key_as_a_number(tmp_path: Path) -> None:
     assert month["history_raw_rows"] > month["rows_loaded"] > 0
     bi = results["benchmarks"]["bi_query_p95_ms"]["details"]
     assert len(bi["median_ms_by_query"]) == 10
+    history = results["benchmarks"]["history_10y_seconds"]["details"]
+    # The whole command ran on the generated months, and its build certified some of them.
+    assert history["months"] == history["months_in_ledger"] == 3
+    assert history["months_certified"] >= 1 and set(history["stages_seconds"]) == {"ingest", "ledger", "build"}
 
     # The table names every key; no server is left running and the work folder is gone.
     for key in (*MEASURED, "demo_seconds"):

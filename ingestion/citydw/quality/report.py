@@ -88,6 +88,13 @@ def prepare_month(
     """Schedule and calendar up to ``month``, and every dataset's correction cases of ``month``
     (their deadlines counted from no later than ``as_of``, the run's day)."""
     ledger.refresh_schedule(conn, registry, up_to=month)
+    return sync_month_cases(conn, registry, city, month, as_of)
+
+
+def sync_month_cases(
+    conn: psycopg.Connection, registry: Registry, city: City, month: date, as_of: date | None = None
+) -> list[case_book.CaseRow]:
+    """Every dataset's correction cases of ``month``, on a schedule already refreshed up to it."""
     due_dates: dict[str, date] = dict(
         conn.execute(
             "select dataset, due_date from meta.delivery_schedule where report_month = %s", (month,)
