@@ -866,12 +866,15 @@ BlockHandler = Callable[[pd.DataFrame], None]
 
 @dataclass
 class LaidOut:
-    """A delivery whose table is found and whose structure rows are decided; its rows not yet converted.
+    """A delivery whose table is found (header, columns, units); its rows not yet read as data.
 
-    :meth:`build` converts the data rows block by block and hands each block
-    to ``on_block`` as it is ready, so ``citydw ingest`` COPYs block k while
-    block k+1 is converted; ``citydw check``, the portal and the ingest all
-    build through it, one block or many, so they read a file the same way.
+    :meth:`build` goes down the rows ``block_rows`` at a time: it decides
+    which are data, totals and notes (:func:`row_masks`), converts the data
+    rows and hands each block to ``on_block`` as soon as it is ready, so
+    ``citydw ingest`` COPYs block k while block k+1 is read. The text of a
+    block is released once it is converted. ``citydw check``, the portal and
+    the ingest all build through it, one block or many, so they read a file
+    the same way.
     """
 
     grid: Grid
@@ -879,10 +882,8 @@ class LaidOut:
     spec: DatasetSpec
     city: City
     file_name: str
-    keep: np.ndarray
-    totals: pd.DataFrame | None
-    notes: list[str]
     sheet: str | None = None
+    table_rules: bool = True  # False: an API feed, every record is data
     block_rows: int | None = None  # None: one block
     # Run on the whole delivery once built (a workbook adds the issues its cells' XML showed).
     finish: Callable[[ParsedDelivery], None] | None = None
@@ -890,20 +891,23 @@ class LaidOut:
     def build(self, on_block: BlockHandler | None = None) -> ParsedDelivery:
         frames: list[pd.DataFrame] = []
         issues: list[ParseIssue] = []
-        for frame, found in frame_blocks(
-            self.grid, self.layout, self.spec, self.city, self.keep, block_rows=self.block_rows
-        ):
-            if on_block is not None:
-                on_block(frame)
-            frames.append(frame)
-            issues.extend(found)
-        self.grid = Grid([], self.grid.source_rows[:0])  # its text is released: the rows are converted
+        totals: list[pd.DataFrame] = []
+        notes: list[str] = []
+        for part, (keep, total_mask, part_notes) in self._parts():
+            if (total_rows := total_rows_frame(part, self.layout, self.spec, self.city, total_mask)) is not None:
+                totals.append(total_rows)
+            notes += part_notes
+            for frame, found in frame_blocks(part, self.layout, self.spec, self.city, keep, block_rows=self.block_rows):
+                if on_block is not None:
+                    on_block(frame)
+                frames.append(frame)
+                issues.extend(found)
         order = {name: position for position, name in enumerate(self.spec.field_names)}
         issues.sort(key=lambda issue: (issue.source_row, order[issue.field]))
         layout = self.layout
         parsed = ParsedDelivery(
-            total_rows=self.totals,
-            frame=frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True),
+            total_rows=_concat(totals),
+            frame=_concat(frames),  # type: ignore[arg-type]  # there is always a block
             file_name=self.file_name,
             headers=dict(layout.headers),
             units=dict(layout.units),
@@ -911,11 +915,55 @@ class LaidOut:
             issues=issues,
             extra_headers=list(layout.extra_headers),
             sheet=self.sheet,
-            context_lines=[*layout.titles, *self.notes],
+            context_lines=[*layout.titles, *notes[:MAX_NOTE_LINES]],
         )
         if self.finish is not None:
             self.finish(parsed)
         return parsed
+
+    def _parts(self) -> Iterator[tuple[Grid, tuple[np.ndarray, np.ndarray, list[str]]]]:
+        """The grid in blocks of rows with their structure masks; each block's text let go after it.
+
+        Every structure rule is decided row by row except where the table
+        ends under a note (:func:`_under_the_table` looks at every row below
+        the note). So the block holding the first note is extended to the end
+        of the file, and the masks of every block are those of the whole file.
+        """
+        grid = self.grid
+        size = self.block_rows or max(len(grid.source_rows), 1)
+        while True:
+            rows = len(grid.source_rows)
+            stop = min(size, rows)
+            part = _rows_of(grid, 0, stop)
+            masks = self._masks(part)
+            if stop < rows and masks[2]:  # a note: the rest of the file decides where the table ends
+                stop = rows
+                part = _rows_of(grid, 0, stop)
+                masks = self._masks(part)
+            yield part, masks
+            # The converted text is let go: a ChunkedArray's slice drops the chunks before it.
+            grid.columns = [column.slice(stop) for column in grid.columns]
+            grid.source_rows = grid.source_rows[stop:]
+            if stop >= rows:
+                return
+
+    def _masks(self, part: Grid) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Which rows of ``part`` are data and which are total rows, and its notes (:func:`row_masks`)."""
+        if not self.table_rules:  # blank, total and note rows are a sheet's; an API feed has none
+            rows = len(part.source_rows)
+            return np.ones(rows, dtype=bool), np.zeros(rows, dtype=bool), []
+        return row_masks(part, self.layout, self.spec)
+
+
+def _rows_of(grid: Grid, start: int, stop: int) -> Grid:
+    """Rows ``start`` to ``stop`` of ``grid``, as a grid of their own (no copy)."""
+    return Grid([column.slice(start, stop - start) for column in grid.columns], grid.source_rows[start:stop])
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    if not frames:
+        return None
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def lay_out(
@@ -929,14 +977,8 @@ def lay_out(
     table_rules: bool = True,
     block_rows: int | None = None,
 ) -> LaidOut:
-    """The structure of a grid laid out by ``layout``: which rows are data, the totals, the notes."""
-    # Blank, total and note rows are a sheet's; an API feed has none. The masks are computed once, on the whole file.
-    if table_rules:
-        keep, total_mask, notes = row_masks(grid, layout, spec)
-        totals = total_rows_frame(grid, layout, spec, city, total_mask)
-    else:
-        keep, totals, notes = np.ones(len(grid.source_rows), dtype=bool), None, []
-    return LaidOut(grid, layout, spec, city, file_name, keep, totals, notes, sheet=sheet, block_rows=block_rows)
+    """A grid laid out by ``layout``, to be read as data block by block (:meth:`LaidOut.build`)."""
+    return LaidOut(grid, layout, spec, city, file_name, sheet=sheet, table_rules=table_rules, block_rows=block_rows)
 
 
 def deliver(
