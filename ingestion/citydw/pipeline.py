@@ -27,7 +27,7 @@ from citydw.parsing.model import SOURCE_ROW, DeliveryUnreadable, ParsedDelivery
 if TYPE_CHECKING:
     import pandas as pd
 
-    from citydw.parsing.grid import LaidOut
+    from citydw.parsing.reader import Buildable
 from citydw.registry import DatasetSpec, Registry, load_registry
 from citydw.settings import Settings, get_settings
 from citydw.sources import Candidate, SourceError
@@ -325,7 +325,7 @@ def _validate_while_loading(
     spec: DatasetSpec,
     month: date,
     delivery: deliveries.Delivery,
-    laid_out: LaidOut,
+    laid_out: Buildable,
     result: IngestResult,
     context: Context,
     *,
@@ -420,7 +420,7 @@ def _second_connection(conn: psycopg.Connection) -> psycopg.Connection:
     return psycopg.connect(conninfo, autocommit=True)
 
 
-def _build(laid_out: LaidOut, load: _BackgroundLoad | None) -> ParsedDelivery:
+def _build(laid_out: Buildable, load: _BackgroundLoad | None) -> ParsedDelivery:
     """The rows converted block by block, each handed to ``load`` as it is ready.
 
     A conversion that fails unexpectedly abandons the load (its COPY is
@@ -462,7 +462,7 @@ class _BackgroundLoad:
 
     def __init__(self, conn: psycopg.Connection, spec: DatasetSpec, month: date, delivery_id: int) -> None:
         self.rows = 0
-        self._error: BaseException | None = None
+        self._error: Exception | None = None
         self._blocks: queue.SimpleQueue[pd.DataFrame | _Abandoned | None] = queue.SimpleQueue()
         self._thread = threading.Thread(
             target=self._run, args=(conn, spec, month, delivery_id), name="citydw-load", daemon=True
@@ -776,7 +776,7 @@ def _read(
 
 def _lay_out(
     data: bytes, file_name: str, spec: DatasetSpec, context: Context, report_month: date | None = None
-) -> LaidOut:
+) -> Buildable:
     """The file read and laid out; its rows are converted by ``.build()``, block by block."""
     from citydw.parsing.reader import lay_out_delivery
 

@@ -907,7 +907,7 @@ class LaidOut:
         layout = self.layout
         parsed = ParsedDelivery(
             total_rows=_concat(totals),
-            frame=_concat(frames),  # type: ignore[arg-type]  # there is always a block
+            frame=_concat(frames),  # there is always a block
             file_name=self.file_name,
             headers=dict(layout.headers),
             units=dict(layout.units),

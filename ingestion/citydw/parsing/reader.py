@@ -9,6 +9,7 @@ correctly but saved in the other format.
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from citydw.city import City
 from citydw.parsing import csv, grid, records, xlsx
@@ -18,7 +19,7 @@ from citydw.parsing.model import ParsedDelivery
 from citydw.parsing.records import read_records
 from citydw.registry import DatasetSpec
 
-__all__ = ["lay_out_delivery", "read_delivery", "read_records"]
+__all__ = ["Buildable", "lay_out_delivery", "read_delivery", "read_records"]
 
 
 def read_delivery(
@@ -43,6 +44,12 @@ def read_delivery(
     return lay_out_delivery(data, file_name, spec, city, limits, report_month=report_month).build()
 
 
+class Buildable(Protocol):
+    """A delivery read and laid out; ``build`` converts its rows, handing each block to ``on_block``."""
+
+    def build(self, on_block: grid.BlockHandler | None = None) -> ParsedDelivery: ...
+
+
 class _Built:
     """A delivery read whole (a JSON feed): built already, handed on as one block."""
 
@@ -63,7 +70,7 @@ def lay_out_delivery(
     limits: ReadLimits = DEFAULT_LIMITS,
     *,
     report_month: date | None = None,
-) -> grid.LaidOut | _Built:
+) -> Buildable:
     """:func:`read_delivery` up to the conversion of its rows: ``.build(on_block)`` converts them,
     :attr:`ReadLimits.block_rows` at a time, and hands each block to ``on_block`` as it is ready.
 
