@@ -141,6 +141,18 @@ def test_a_blocking_failure_in_the_last_block_leaves_the_standing_version(new_da
     assert [(v[1].split(":")[0], v[4]) for v in failed] == [("citydw.total_row_matches", "blocking")]
 
 
+def test_a_laid_out_delivery_is_built_once(tmp_path):
+    from citydw.city import load_city
+    from citydw.parsing.reader import lay_out_delivery
+    from citydw.registry import load_registry
+
+    spec = load_registry().dataset(DATASET)
+    laid_out = lay_out_delivery(first_version(), "v1.xlsx", spec, load_city(), report_month=JULY)
+    assert len(laid_out.build().frame) == 10
+    with pytest.raises(RuntimeError, match="built already"):
+        laid_out.build()  # its text is gone: a second build would be an empty delivery
+
+
 @pytest.mark.parametrize("block_rows", [TINY, ONE_BLOCK])
 def test_the_block_size_is_a_setting(monkeypatch, block_rows):
     from citydw.parsing.limits import ReadLimits

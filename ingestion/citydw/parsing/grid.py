@@ -887,8 +887,13 @@ class LaidOut:
     block_rows: int | None = None  # None: one block
     # Run on the whole delivery once built (a workbook adds the issues its cells' XML showed).
     finish: Callable[[ParsedDelivery], None] | None = None
+    built: bool = False
 
     def build(self, on_block: BlockHandler | None = None) -> ParsedDelivery:
+        """The canonical rows; once only, as the grid's text is let go on the way."""
+        if self.built:
+            raise RuntimeError(f"{self.file_name}: its rows were built already, and their text let go")
+        self.built = True
         frames: list[pd.DataFrame] = []
         issues: list[ParseIssue] = []
         totals: list[pd.DataFrame] = []
