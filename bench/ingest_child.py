@@ -56,9 +56,12 @@ def _timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _instrument() -> None:
     from citydw import archive, loading, pipeline
+    from citydw.parsing import grid
 
     archive.store = _timed("archive", archive.store)
-    pipeline._read = _timed("parse", pipeline._read)
+    # The file read and laid out, then its rows converted block by block while the load COPYs them.
+    pipeline._lay_out = _timed("parse", pipeline._lay_out)
+    grid.LaidOut.build = _timed("parse_convert", grid.LaidOut.build)
     pipeline._validate = _timed("validate_gx", pipeline._validate)
     pipeline._with_dataset_rules = _timed("validate_dataset_rules", pipeline._with_dataset_rules)
     loading.replace_partition = _timed("load", loading.replace_partition)

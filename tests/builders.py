@@ -44,8 +44,10 @@ def drc_project(number: int, **overrides: object) -> dict[str, object]:
     return row
 
 
-def drc_workbook(rows: list[dict[str, object]], month: date, *, omit: tuple[str, ...] = ()) -> bytes:
-    """A DRC report for ``month``: title row, unit row, header, the rows, a 合计 row."""
+def drc_workbook(
+    rows: list[dict[str, object]], month: date, *, omit: tuple[str, ...] = (), total: dict[str, object] | None = None
+) -> bytes:
+    """A DRC report for ``month``: title row, unit row, header, the rows, a 合计 row (with ``total``'s values)."""
     ytd_header = f"1-{month.month}月"
     headers = [h.format(ytd=ytd_header) for h in DRC_HEADERS if h.split("（")[0] not in omit]
     buffer = io.BytesIO()
@@ -65,6 +67,9 @@ def drc_workbook(rows: list[dict[str, object]], month: date, *, omit: tuple[str,
             elif value is not None:
                 sheet.write(3 + offset, column, value)
     sheet.write(3 + len(rows), 0, "合计")
+    for column, header in enumerate(headers):
+        if total and header in total:
+            sheet.write(3 + len(rows), column, total[header])
     workbook.close()
     return buffer.getvalue()
 

@@ -130,12 +130,17 @@ def copy_table(conn: psycopg.Connection, target: sql.Composable, table: pa.Table
 
 
 def replace_partition(
-    conn: psycopg.Connection, spec: DatasetSpec, report_month: date, delivery_id: int, frame: pd.DataFrame
+    conn: psycopg.Connection,
+    spec: DatasetSpec,
+    report_month: date,
+    delivery_id: int,
+    frames: pd.DataFrame | Iterable[pd.DataFrame],
 ) -> int:
-    """Replace the month's rows with ``frame``'s, inside the caller's transaction.
+    """Replace the month's rows with ``frames``' (a frame, or blocks of one as they are parsed), in the caller's transaction.
 
-    The frame goes to Arrow and CSV :data:`COPY_BATCH_ROWS` rows at a time,
-    so the load holds one batch's copy of the rows, not a second whole table.
+    Each block goes to Arrow and CSV :data:`COPY_BATCH_ROWS` rows at a time
+    and into one COPY, so the load holds one batch's copy of the rows, not a
+    second whole table, and the server parses a block while the next is made.
     """
     ensure_raw_table(conn, spec)
     table = raw_table(spec)
@@ -144,12 +149,15 @@ def replace_partition(
     statement = sql.SQL("copy {target} ({columns}) from stdin (format csv)").format(
         target=table, columns=sql.SQL(", ").join(sql.Identifier(name) for name in columns)
     )
+    rows = 0
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        for start in range(0, len(frame), COPY_BATCH_ROWS):
-            batch = to_arrow(frame.iloc[start : start + COPY_BATCH_ROWS], spec, report_month, delivery_id)
-            for chunk in _csv_chunks(batch):
-                copy.write(chunk)
-    return len(frame)
+        for frame in [frames] if isinstance(frames, pd.DataFrame) else frames:
+            for start in range(0, len(frame), COPY_BATCH_ROWS):
+                batch = to_arrow(frame.iloc[start : start + COPY_BATCH_ROWS], spec, report_month, delivery_id)
+                for chunk in _csv_chunks(batch):
+                    copy.write(chunk)
+            rows += len(frame)
+    return rows
 
 
 def delete_rows(conn: psycopg.Connection, spec: DatasetSpec, report_month: date, source_rows: Iterable[int]) -> int:

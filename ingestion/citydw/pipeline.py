@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import psycopg
 
@@ -21,6 +23,11 @@ from citydw import archive, deliveries, loading
 from citydw.city import City, load_city
 from citydw.parsing.limits import ReadLimits, too_large
 from citydw.parsing.model import SOURCE_ROW, DeliveryUnreadable, ParsedDelivery
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from citydw.parsing.reader import Buildable
 from citydw.registry import DatasetSpec, Registry, load_registry
 from citydw.settings import Settings, get_settings
 from citydw.sources import Candidate, SourceError
@@ -277,14 +284,16 @@ def _decide(
         warm_up_in_background()
         try:
             # Popped: the file's bytes live only as long as the parse (a 1M-row CSV's are ~170 MiB).
-            parsed = _read(handed_over.pop(), file_name, spec, context, month if spec.frequency == "monthly" else None)
+            laid_out = _lay_out(
+                handed_over.pop(), file_name, spec, context, month if spec.frequency == "monthly" else None
+            )
         except DeliveryUnreadable as unreadable:
             return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
 
         stage = "validate"
         try:
             return _validate_while_loading(
-                conn, spec, month, delivery, parsed, result, context, reinstating=reinstating,
+                conn, spec, month, delivery, laid_out, result, context, reinstating=reinstating,
                 confirm_shrink=confirm_shrink,
             )  # fmt: skip
         except _StageFailed as failed:
@@ -316,14 +325,14 @@ def _validate_while_loading(
     spec: DatasetSpec,
     month: date,
     delivery: deliveries.Delivery,
-    parsed: ParsedDelivery,
+    laid_out: Buildable,
     result: IngestResult,
     context: Context,
     *,
     reinstating: bool,
     confirm_shrink: bool,
 ) -> IngestResult:
-    """Examine the parsed rows while they are loaded; keep the load only if the examination allows it.
+    """Load the rows as they are converted and examine them; keep the load only if the examination allows it.
 
     An older version never overwrites a newer one: it waits while a newer
     version is still being processed, and if a newer one is accepted by
@@ -331,10 +340,11 @@ def _validate_while_loading(
     wins whatever order concurrent ingests finish in, and what this returns
     is what the warehouse holds.
 
-    The load transaction is opened (the month locked) and the month's rows are replaced by every
-    parsed row in a thread, while the suite and the dataset rules run here on
-    a second connection: the server parses the COPY on one core while this
-    process validates on the other. The rows the examination quarantines are
+    The load transaction is opened (the month locked) once the file is laid
+    out, and the month's rows are replaced in a thread: each block of rows
+    goes into its COPY as soon as it is converted, so the server parses block
+    k while block k+1 is converted. Then the suite and the dataset rules run
+    here on a second connection while the COPY finishes. The rows the examination quarantines are
     then deleted again by ``source_row``, and the findings, the load and the
     version's status commit together. A blocking verdict rolls the whole
     transaction back, so the version that stood still stands and nothing of
@@ -350,7 +360,8 @@ def _validate_while_loading(
                 if not reinstating and deliveries.newer_in_flight(conn, delivery):
                     continue  # a newer version arrived just now: wait for it too
                 newer = None if reinstating else deliveries.newer_accepted(conn, delivery)
-                load = None if newer is not None else _BackgroundLoad(conn, spec, month, delivery.delivery_id, parsed)
+                load = None if newer is not None else _BackgroundLoad(conn, spec, month, delivery.delivery_id)
+                parsed = _build(laid_out, load)
                 found = _examine_beside(conn, load, spec, month, parsed, context, confirm_shrink)
                 result.problems = found.problems + found.warnings
                 if found.blocking_reason:
@@ -369,7 +380,7 @@ def _validate_while_loading(
                 found.blocking_reason,
                 found.problems,
                 found.rows_received,
-                parsed,
+                found.parsed,
                 found.outcome,
             )
 
@@ -409,29 +420,76 @@ def _second_connection(conn: psycopg.Connection) -> psycopg.Connection:
     return psycopg.connect(conninfo, autocommit=True)
 
 
-class _BackgroundLoad:
-    """``loading.replace_partition`` of every parsed row, on ``conn``, in a thread of its own.
+def _build(laid_out: Buildable, load: _BackgroundLoad | None) -> ParsedDelivery:
+    """The rows converted block by block, each handed to ``load`` as it is ready.
 
-    Until :meth:`wait` returns, the thread owns ``conn``; an error in the
-    thread is raised by :meth:`wait`, as a failure of the load (the
-    transaction is then aborted, and rolled back by the caller's block).
+    A conversion that fails unexpectedly abandons the load (its COPY is
+    aborted, the transaction rolled back) and is a failure of the parse.
+    """
+    if load is None:
+        return _parse_stage(laid_out.build)
+    try:
+        parsed = _parse_stage(lambda: laid_out.build(on_block=load.put))
+    except BaseException:
+        load.abandon()
+        raise
+    load.close()
+    return parsed
+
+
+def _parse_stage(build) -> ParsedDelivery:
+    try:
+        return build()
+    except Exception as error:
+        raise _StageFailed("parse", error) from error
+
+
+class _Abandoned(Exception):
+    """Raised in the load thread to abort its COPY: the rows it was given will not all come."""
+
+
+_ALL_HANDED_OVER = None
+
+
+class _BackgroundLoad:
+    """``loading.replace_partition`` of the blocks of rows :meth:`put` hands over, on ``conn``, in a thread of its own.
+
+    Until :meth:`wait` returns, the thread owns ``conn``; :meth:`close` says
+    every block is handed over (:meth:`abandon`: none will follow, abort).
+    An error in the thread is raised by :meth:`wait`, as a failure of the
+    load (the transaction is then aborted, and rolled back by the caller's block).
     """
 
-    def __init__(
-        self, conn: psycopg.Connection, spec: DatasetSpec, month: date, delivery_id: int, parsed: ParsedDelivery
-    ) -> None:
+    def __init__(self, conn: psycopg.Connection, spec: DatasetSpec, month: date, delivery_id: int) -> None:
         self.rows = 0
         self._error: Exception | None = None
+        self._blocks: queue.SimpleQueue[pd.DataFrame | _Abandoned | None] = queue.SimpleQueue()
         self._thread = threading.Thread(
-            target=self._run, args=(conn, spec, month, delivery_id, parsed), name="citydw-load", daemon=True
+            target=self._run, args=(conn, spec, month, delivery_id), name="citydw-load", daemon=True
         )
         self._thread.start()
 
-    def _run(
-        self, conn: psycopg.Connection, spec: DatasetSpec, month: date, delivery_id: int, parsed: ParsedDelivery
-    ) -> None:
+    def put(self, block: pd.DataFrame) -> None:
+        if self._error is None:  # a load that failed takes no more rows
+            self._blocks.put(block)
+
+    def close(self) -> None:
+        self._blocks.put(_ALL_HANDED_OVER)
+
+    def abandon(self) -> None:
+        self._blocks.put(_Abandoned())
+        self._thread.join()
+        self._error = None  # the load did not fail: the parse did, and says so
+
+    def _handed_over(self):
+        while (block := self._blocks.get()) is not _ALL_HANDED_OVER:
+            if isinstance(block, _Abandoned):
+                raise block
+            yield block
+
+    def _run(self, conn: psycopg.Connection, spec: DatasetSpec, month: date, delivery_id: int) -> None:
         try:
-            self.rows = loading.replace_partition(conn, spec, month, delivery_id, parsed.frame)
+            self.rows = loading.replace_partition(conn, spec, month, delivery_id, self._handed_over())
         except Exception as error:
             self._error = error
 
@@ -713,11 +771,18 @@ def _template_header(spec: DatasetSpec, column: str | None) -> str | None:
 def _read(
     data: bytes, file_name: str, spec: DatasetSpec, context: Context, report_month: date | None = None
 ) -> ParsedDelivery:
-    from citydw.parsing.reader import read_delivery
+    return _lay_out(data, file_name, spec, context, report_month).build()
+
+
+def _lay_out(
+    data: bytes, file_name: str, spec: DatasetSpec, context: Context, report_month: date | None = None
+) -> Buildable:
+    """The file read and laid out; its rows are converted by ``.build()``, block by block."""
+    from citydw.parsing.reader import lay_out_delivery
 
     if not data:
         raise DeliveryUnreadable(f"文件“{file_name}”为空（0 字节），请重新报送")
-    return read_delivery(
+    return lay_out_delivery(
         data, file_name, spec, context.city, ReadLimits.from_settings(context.settings), report_month=report_month
     )
 

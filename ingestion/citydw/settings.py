@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     xlsx_max_cells: int = Field(
         default=5_000_000, gt=0, description="Largest sheet, in cells from A1 to its last filled cell (rows × columns)."
     )
+    ingest_block_rows: int = Field(
+        default=100_000,
+        gt=0,
+        description="Rows of a delivery converted and handed to the load's COPY at a time (memory per step).",
+    )
     api_request_deadline: float = Field(
         default=120.0, gt=0, description="Seconds one request to a department API may take in all, answer included."
     )

@@ -23,6 +23,7 @@ from pytest_httpserver import HTTPServer
 
 from citydw import archive, deliveries, loading, pipeline
 from citydw.orchestration import ingest_dataset
+from citydw.parsing import grid
 from citydw.quality import ledger
 from citydw.registry import load_registry
 from citydw.settings import get_settings
@@ -42,7 +43,9 @@ def raise_injected(*args, **kwargs):
 
 # stage name in the message → (module, function) made to raise
 STAGES = {
-    "解析": (pipeline, "_read"),
+    "解析": (pipeline, "_lay_out"),
+    # The rows are converted once the load transaction is open, its COPY waiting for them.
+    "解析 (rows converted while loading)": (grid.LaidOut, "build"),
     "校验": (pipeline, "_validate"),
     "校验 (dataset rules)": (pipeline, "_with_dataset_rules"),
     "入库": (loading, "replace_partition"),

@@ -71,6 +71,19 @@ def read_csv(
     data: bytes, file_name: str, spec: DatasetSpec, city: City, *, report_month: date | None = None
 ) -> ParsedDelivery:
     """Read a department's CSV file into canonical rows (see :class:`ParsedDelivery`)."""
+    return lay_out_csv(data, file_name, spec, city, report_month=report_month).build()
+
+
+def lay_out_csv(
+    data: bytes,
+    file_name: str,
+    spec: DatasetSpec,
+    city: City,
+    *,
+    report_month: date | None = None,
+    block_rows: int | None = None,
+) -> grid.LaidOut:
+    """:func:`read_csv` up to the conversion of the rows, which :meth:`grid.LaidOut.build` does block by block."""
     if len(data) <= SAMPLE_BYTES and not data.strip(b" \t\r\n,;" + codecs.BOM_UTF8):
         raise DeliveryUnreadable(f"{file_name}：文件为空，没有任何内容。请重新导出后报送。")
     data = from_unicode_text(data, file_name)
@@ -96,7 +109,7 @@ def read_csv(
     fields = max(layout.width, len(records[layout.header_row]))
     body = read_body(data, start, layout.data_start + 1, layout.width, encoding, delimiter, file_name, fields=fields)
     check_ragged_rows(body, layout, spec, fields, file_name)
-    return grid.deliver(body, layout, spec, city, file_name)
+    return grid.lay_out(body, layout, spec, city, file_name, block_rows=block_rows)
 
 
 # --- encoding ---------------------------------------------------------------------

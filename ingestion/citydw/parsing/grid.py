@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -739,15 +739,6 @@ def total_rows_frame(
     return frame
 
 
-def _select(
-    column: pa.Array | pa.ChunkedArray, keep: np.ndarray, run: tuple[int, int] | None
-) -> pa.Array | pa.ChunkedArray:
-    """The kept rows of a column; a slice (no copy) when they are one run, as in most files."""
-    if run is not None:
-        return column.slice(run[0], run[1] - run[0])
-    return column.filter(pa.array(keep))
-
-
 def _one_run(keep: np.ndarray) -> tuple[int, int] | None:
     """(start, stop) if the kept rows are contiguous, else None."""
     kept = np.flatnonzero(keep)
@@ -760,21 +751,60 @@ def _one_run(keep: np.ndarray) -> tuple[int, int] | None:
 def build_frame(
     grid: Grid, layout: Layout, spec: DatasetSpec, city: City, keep: np.ndarray
 ) -> tuple[pd.DataFrame, list[ParseIssue]]:
-    """The canonical frame and the parse issues of the rows of ``grid`` that ``keep`` marks.
+    """The canonical frame and the parse issues of the rows of ``grid`` that ``keep`` marks, in one block."""
+    frame, issues = next(frame_blocks(grid, layout, spec, city, keep, block_rows=None))
+    order = {name: position for position, name in enumerate(spec.field_names)}
+    issues.sort(key=lambda issue: (issue.source_row, order[issue.field]))
+    return frame, issues
 
-    The grid's columns are released as they are converted, so a large CSV is
-    never held twice.
+
+def frame_blocks(
+    grid: Grid, layout: Layout, spec: DatasetSpec, city: City, keep: np.ndarray, *, block_rows: int | None
+) -> Iterator[tuple[pd.DataFrame, list[ParseIssue]]]:
+    """The canonical frame of the rows ``keep`` marks, ``block_rows`` kept rows at a time (None: all at once).
+
+    Every conversion is cell by cell, so the blocks concatenated are the
+    frame and the issues converted in one block (the issues in block order).
+    There is always at least one block, an empty frame for a file without rows.
+    The grid's columns are released as the last block converts them, so a
+    large CSV is never held twice.
     """
+    kept = np.flatnonzero(keep)
     run = _one_run(keep)
-    source_rows = grid.source_rows[keep]
+    size = max(1, len(kept) if block_rows is None else block_rows)
+    starts = range(0, len(kept), size) if len(kept) else range(1)
+    for start in starts:
+        stop = min(start + size, len(kept))
+        last = stop >= len(kept)
+        if run is not None:
+            rows: slice | pa.Array = slice(run[0] + start, run[0] + stop)
+        else:
+            rows = pa.array(kept[start:stop])
+        yield _convert_block(grid, layout, spec, city, rows, grid.source_rows[kept[start:stop]], release=last)
+
+
+def _convert_block(
+    grid: Grid,
+    layout: Layout,
+    spec: DatasetSpec,
+    city: City,
+    rows: slice | pa.Array,
+    source_rows: np.ndarray,
+    *,
+    release: bool,
+) -> tuple[pd.DataFrame, list[ParseIssue]]:
+    """One block's frame and issues: ``rows`` is a slice of the grid (no copy) or the positions to take."""
     data: dict[str, pd.Series] = {}
     issues: list[ParseIssue] = []
     for field_spec in spec.fields:
         index = layout.columns.get(field_spec.field)
         if index is None:
             continue
-        column = _select(grid.columns[index], keep, run)
-        grid.columns[index] = pa.nulls(0, pa.string())  # release the text as soon as it is converted
+        whole = grid.columns[index]
+        column = whole.slice(rows.start, rows.stop - rows.start) if isinstance(rows, slice) else whole.take(rows)
+        if release:
+            grid.columns[index] = pa.nulls(0, pa.string())  # release the text as soon as it is converted
+        del whole
         result = values.convert(
             column,
             field_spec,
@@ -788,8 +818,6 @@ def build_frame(
         del column, result
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(source_rows)))
     frame[SOURCE_ROW] = source_rows
-    order = {name: position for position, name in enumerate(spec.field_names)}
-    issues.sort(key=lambda issue: (issue.source_row, order[issue.field]))
     return frame, issues
 
 
@@ -832,6 +860,132 @@ def to_series(array: pa.Array, field_spec: FieldSpec) -> pd.Series:
     return series
 
 
+BlockHandler = Callable[[pd.DataFrame], None]
+"""Called with each block of canonical rows as soon as it is converted (the load's COPY takes it from there)."""
+
+
+@dataclass
+class LaidOut:
+    """A delivery whose table is found (header, columns, units); its rows not yet read as data.
+
+    :meth:`build` goes down the rows ``block_rows`` at a time: it decides
+    which are data, totals and notes (:func:`row_masks`), converts the data
+    rows and hands each block to ``on_block`` as soon as it is ready, so
+    ``citydw ingest`` COPYs block k while block k+1 is read. The text of a
+    block is released once it is converted. ``citydw check``, the portal and
+    the ingest all build through it, one block or many, so they read a file
+    the same way.
+    """
+
+    grid: Grid
+    layout: Layout
+    spec: DatasetSpec
+    city: City
+    file_name: str
+    sheet: str | None = None
+    table_rules: bool = True  # False: an API feed, every record is data
+    block_rows: int | None = None  # None: one block
+    # Run on the whole delivery once built (a workbook adds the issues its cells' XML showed).
+    finish: Callable[[ParsedDelivery], None] | None = None
+    built: bool = False
+
+    def build(self, on_block: BlockHandler | None = None) -> ParsedDelivery:
+        """The canonical rows; once only, as the grid's text is let go on the way."""
+        if self.built:
+            raise RuntimeError(f"{self.file_name}: its rows were built already, and their text let go")
+        self.built = True
+        frames: list[pd.DataFrame] = []
+        issues: list[ParseIssue] = []
+        totals: list[pd.DataFrame] = []
+        notes: list[str] = []
+        for part, (keep, total_mask, part_notes) in self._parts():
+            if (total_rows := total_rows_frame(part, self.layout, self.spec, self.city, total_mask)) is not None:
+                totals.append(total_rows)
+            notes += part_notes
+            for frame, found in frame_blocks(part, self.layout, self.spec, self.city, keep, block_rows=self.block_rows):
+                if on_block is not None:
+                    on_block(frame)
+                frames.append(frame)
+                issues.extend(found)
+        order = {name: position for position, name in enumerate(self.spec.field_names)}
+        issues.sort(key=lambda issue: (issue.source_row, order[issue.field]))
+        layout = self.layout
+        parsed = ParsedDelivery(
+            total_rows=_concat(totals),
+            frame=_concat(frames),  # there is always a block
+            file_name=self.file_name,
+            headers=dict(layout.headers),
+            units=dict(layout.units),
+            declared_month=layout.declared_month,
+            issues=issues,
+            extra_headers=list(layout.extra_headers),
+            sheet=self.sheet,
+            context_lines=[*layout.titles, *notes[:MAX_NOTE_LINES]],
+        )
+        if self.finish is not None:
+            self.finish(parsed)
+        return parsed
+
+    def _parts(self) -> Iterator[tuple[Grid, tuple[np.ndarray, np.ndarray, list[str]]]]:
+        """The grid in blocks of rows with their structure masks; each block's text let go after it.
+
+        Every structure rule is decided row by row except where the table
+        ends under a note (:func:`_under_the_table` looks at every row below
+        the note). So the block holding the first note is extended to the end
+        of the file, and the masks of every block are those of the whole file.
+        """
+        grid = self.grid
+        size = self.block_rows or max(len(grid.source_rows), 1)
+        while True:
+            rows = len(grid.source_rows)
+            stop = min(size, rows)
+            part = _rows_of(grid, 0, stop)
+            masks = self._masks(part)
+            if stop < rows and masks[2]:  # a note: the rest of the file decides where the table ends
+                stop = rows
+                part = _rows_of(grid, 0, stop)
+                masks = self._masks(part)
+            yield part, masks
+            # The converted text is let go: a ChunkedArray's slice drops the chunks before it.
+            grid.columns = [column.slice(stop) for column in grid.columns]
+            grid.source_rows = grid.source_rows[stop:]
+            if stop >= rows:
+                return
+
+    def _masks(self, part: Grid) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Which rows of ``part`` are data and which are total rows, and its notes (:func:`row_masks`)."""
+        if not self.table_rules:  # blank, total and note rows are a sheet's; an API feed has none
+            rows = len(part.source_rows)
+            return np.ones(rows, dtype=bool), np.zeros(rows, dtype=bool), []
+        return row_masks(part, self.layout, self.spec)
+
+
+def _rows_of(grid: Grid, start: int, stop: int) -> Grid:
+    """Rows ``start`` to ``stop`` of ``grid``, as a grid of their own (no copy)."""
+    return Grid([column.slice(start, stop - start) for column in grid.columns], grid.source_rows[start:stop])
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    if not frames:
+        return None
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def lay_out(
+    grid: Grid,
+    layout: Layout,
+    spec: DatasetSpec,
+    city: City,
+    file_name: str,
+    *,
+    sheet: str | None = None,
+    table_rules: bool = True,
+    block_rows: int | None = None,
+) -> LaidOut:
+    """A grid laid out by ``layout``, to be read as data block by block (:meth:`LaidOut.build`)."""
+    return LaidOut(grid, layout, spec, city, file_name, sheet=sheet, table_rules=table_rules, block_rows=block_rows)
+
+
 def deliver(
     grid: Grid,
     layout: Layout,
@@ -843,22 +997,4 @@ def deliver(
     table_rules: bool = True,
 ) -> ParsedDelivery:
     """The ParsedDelivery of a grid laid out by ``layout``: the one exit of every reader."""
-    # Blank, total and note rows are a sheet's; an API feed has none. The masks are computed once.
-    if table_rules:
-        keep, total_mask, notes = row_masks(grid, layout, spec)
-        totals = total_rows_frame(grid, layout, spec, city, total_mask)
-    else:
-        keep, totals, notes = np.ones(len(grid.source_rows), dtype=bool), None, []
-    frame, issues = build_frame(grid, layout, spec, city, keep)
-    return ParsedDelivery(
-        total_rows=totals,
-        frame=frame,
-        file_name=file_name,
-        headers=dict(layout.headers),
-        units=dict(layout.units),
-        declared_month=layout.declared_month,
-        issues=issues,
-        extra_headers=list(layout.extra_headers),
-        sheet=sheet,
-        context_lines=[*layout.titles, *notes],
-    )
+    return lay_out(grid, layout, spec, city, file_name, sheet=sheet, table_rules=table_rules).build()

@@ -33,12 +33,16 @@ class ReadLimits:
     max_cells: int = 5_000_000
     """An Excel sheet's cells from A1 to its last filled cell (rows × columns): what the reader allocates."""
 
+    block_rows: int = 100_000
+    """Rows converted at a time (``citydw ingest`` COPYs each block while the next one is converted)."""
+
     @classmethod
     def from_settings(cls, settings) -> ReadLimits:
         return cls(
             max_file_bytes=settings.max_file_bytes,
             max_unpacked_bytes=settings.xlsx_max_unpacked_bytes,
             max_cells=settings.xlsx_max_cells,
+            block_rows=settings.ingest_block_rows,
         )
 
 

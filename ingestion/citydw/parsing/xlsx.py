@@ -59,7 +59,20 @@ def read_xlsx(
     *,
     report_month: dt.date | None = None,
 ) -> ParsedDelivery:
-    """Read a department's workbook into canonical rows (see :class:`ParsedDelivery`).
+    """Read a department's workbook into canonical rows (see :func:`lay_out_xlsx`)."""
+    return lay_out_xlsx(data, file_name, spec, city, limits, report_month=report_month).build()
+
+
+def lay_out_xlsx(
+    data: bytes,
+    file_name: str,
+    spec: DatasetSpec,
+    city: City,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    *,
+    report_month: dt.date | None = None,
+) -> grid.LaidOut:
+    """A department's workbook laid out, its rows converted by :meth:`grid.LaidOut.build`.
 
     The sheet read is the one whose header names the most template columns
     (a pivot or summary sheet before the data does not win by coming first);
@@ -95,10 +108,11 @@ def read_xlsx(
             _show_percent_cells(rows, cells, layout, spec, data, name)
         _carry_merged_cells_down(rows, workbook, name, layout.data_start)
         body = grid.grid_from_rows(rows[layout.data_start :], layout.data_start + 1, layout.width)
-        parsed = grid.deliver(body, layout, spec, city, file_name, sheet=name)
+        laid_out = grid.lay_out(body, layout, spec, city, file_name, sheet=name, block_rows=limits.block_rows)
         if name in scans:
-            _add_cell_issues(parsed, scans[name], layout)
-        return parsed
+            scan = scans[name]
+            laid_out.finish = lambda parsed: _add_cell_issues(parsed, scan, layout)
+        return laid_out
 
 
 def _names_month(name: str, head: list[list[str]], month: dt.date | None) -> bool:
