@@ -18,7 +18,6 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from bench import data
-from bench.benchmarks.ingest import BASELINE_DB, DATASET, INGEST_DB, TEMPLATE, _export_rows
+from bench.benchmarks.ingest import BASELINE_DB, DATASET, INGEST_DB, TEMPLATE, _export_rows, timed_psql_copy
 from bench.context import REPO, Bench
 from bench.machine import load_average
 from bench.results import Measurement, summary
@@ -54,11 +53,7 @@ def run(bench: Bench) -> list[Measurement]:
     baseline_url = bench.warehouse.copy_of(TEMPLATE, BASELINE_DB)
 
     def psql() -> float:
-        bench.warehouse.execute(sql.SQL("truncate {}").format(table), BASELINE_DB)
-        bench.warehouse.checkpoint()
-        start = time.perf_counter()
-        bench.warehouse.psql(BASELINE_DB, f"\\copy {target} ({', '.join(columns)}) from '{rows_csv}' with (format csv)")
-        return time.perf_counter() - start
+        return timed_psql_copy(bench, table, target, columns, rows_csv)
 
     ours: list[dict] = []
     baseline: list[float] = []
