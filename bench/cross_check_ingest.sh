@@ -13,7 +13,7 @@ cd "$REPO"
 ls -la $W/bonds.csv
 .venv/bin/citydw warehouse up >/dev/null; URL=$(.venv/bin/citydw warehouse url)
 PSQL=$(.venv/bin/python -c "from bench.warehouse import PSQL; print(PSQL)")
-echo "url=$URL psql=$PSQL"
+echo "warehouse on port $CITYDW_WAREHOUSE_PORT, psql $PSQL"
 BASE=${URL%/*}
 # migrate the warehouse's database once: each round's database is a copy of it
 "$PSQL" "$URL" -qc "select 1" >/dev/null
