@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
+from functools import lru_cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -196,8 +197,21 @@ class DemoApiServer(ThreadingHTTPServer):
         """The month's records; no file is a month without data (total 0)."""
         if not path.is_file():
             return []
-        records = json.loads(path.read_text(encoding="utf-8"))
-        return records if isinstance(records, list) else None
+        status = path.stat()
+        return _parsed_feed(path, status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=16)
+def _parsed_feed(path: Path, mtime_ns: int, size: int) -> list[Any] | None:
+    """A feed file's records, parsed once per version of the file (its modification time and size).
+
+    A client pages through a month 100 records at a time; parsing the whole
+    file for every page made a province-sized feed (39,100 school records,
+    11 MB) cost 0.14 s a page, 56 s a month. A rewritten file is read again.
+    Callers only slice the list, never change it.
+    """
+    records = json.loads(path.read_text(encoding="utf-8"))
+    return records if isinstance(records, list) else None
 
 
 class _Handler(BaseHTTPRequestHandler):

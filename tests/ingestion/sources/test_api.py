@@ -160,6 +160,21 @@ def test_the_delivery_arrived_when_the_server_says_it_was_published(start_server
     assert candidate is not None and candidate.received_at == published  # Last-Modified, not the fetch time
 
 
+def test_a_feed_rewritten_while_the_server_runs_is_served_as_rewritten(start_server, feed_root: Path) -> None:
+    # The server keeps a feed parsed between pages (a province's feed is hundreds of pages); a department
+    # that republishes the month must still be served its new records, not the ones parsed before.
+    server = start_server()
+    first = fetch(server)
+    write_feed(feed_root, transport_records(120))
+
+    second = fetch(server)
+
+    assert first is not None and json.loads(first.read())["total"] == 250
+    assert second is not None
+    document = json.loads(second.read())
+    assert document["total"] == 120 and document["items"] == transport_records(120)
+
+
 def test_a_month_without_data_is_missing(start_server) -> None:
     server = start_server()
 
