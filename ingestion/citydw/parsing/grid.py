@@ -917,7 +917,7 @@ class LaidOut:
         layout = self.layout
         parsed = ParsedDelivery(
             total_rows=_concat(totals),
-            frame=_concat(frames),  # there is always a block
+            frame=_concat_releasing(frames),  # there is always a block
             file_name=self.file_name,
             headers=dict(layout.headers),
             units=dict(layout.units),
@@ -1031,6 +1031,25 @@ def _chunks_of(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
 def _rows_of(grid: Grid, start: int, stop: int) -> Grid:
     """Rows ``start`` to ``stop`` of ``grid``, as a grid of their own (no copy)."""
     return Grid([column.slice(start, stop - start) for column in grid.columns], grid.source_rows[start:stop])
+
+
+def _concat_releasing(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The blocks as one frame, emptying ``frames``: a column at a time, each column's blocks let go once joined.
+
+    ``pd.concat`` of the blocks would hold every block and the whole frame at
+    once (twice a large delivery's rows, the ingest's peak); this holds the
+    blocks' columns not joined yet and the frame's joined so far. (A block
+    still queued for the COPY keeps its own columns until it is loaded.)
+    """
+    if len(frames) == 1:
+        return frames.pop()
+    names = list(frames[0].columns)
+    pieces = {name: [block[name] for block in frames] for name in names}
+    frames.clear()
+    joined = {}
+    for name in names:
+        joined[name] = pd.concat(pieces.pop(name), ignore_index=True)
+    return pd.DataFrame(joined, copy=False)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
