@@ -191,3 +191,28 @@ def test_a_record_with_too_many_fields_far_down_is_named_as_the_whole_file_check
     assert "第43行有14个、第58行有12个字段" in str(whole_file.value)
     assert tiny["results"] == [("rejected", str(whole_file.value))]
     assert tiny["raw"] == []
+
+
+def test_a_file_whose_start_is_utf8_but_whole_is_gb18030_gets_the_whole_files_message(monkeypatch):
+    # Every Chinese run is an even number of characters, so the UTF-8 bytes are also valid GB18030;
+    # far down, "\xb0\xa1" (GB18030's 啊) breaks UTF-8. Read whole, the file is GB18030, and its head mojibake.
+    header = "债券编码,债券名称,债券类型,发行日期,期限,票面利率,项目代码,项目名称,区划代码,投向领域,分配金额,本月支出,累计支出"
+    rows = [
+        f"B{n:04d},扬州项目,新增专项债券,2022-03-15,10,3.12,2022-321002-48-01-{n:06d},扬州项目,321002,社会事业,5000,200,1200"
+        for n in range(1, 301)
+    ]
+    data = ("\n".join([header, *rows]) + "\n").encode("utf-8")
+    at = data.index(b"5000", len(data) - 2000)
+    data = data[:at] + b"50\xb0\xa100" + data[at + 4 :]
+    assert data.decode("gb18030") and csv_reader.detect_encoding(data[:1024], "f.csv", upto=512).codec == "utf-8"
+    spec = load_registry().dataset(BONDS)
+    with pytest.raises(DeliveryUnreadable) as whole_file:
+        csv_reader.lay_out_whole(data, "f.csv", spec, load_city())
+    monkeypatch.setattr(csv_reader, "_BLOCK_SIZE", TINY_READ)
+    monkeypatch.setattr(csv_reader, "HEAD_CHECK_BYTES", 512)
+
+    laid_out = csv_reader.lay_out_csv(data, "f.csv", spec, load_city(), block_rows=4)  # the start reads as UTF-8
+    with pytest.raises(DeliveryUnreadable) as streamed:
+        laid_out.build()
+
+    assert str(streamed.value) == str(whole_file.value)

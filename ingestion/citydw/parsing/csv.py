@@ -28,7 +28,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -162,7 +162,10 @@ def _lay_out(
         )
         check_ragged_rows(body, layout, spec, fields, file_name)
         return grid.lay_out(body, layout, spec, city, file_name, block_rows=block_rows)
-    batches = body_batches(data, start, layout.data_start + 1, layout.width, encoding, delimiter, file_name, fields)
+    batches = body_batches(
+        data, start, layout.data_start + 1, layout.width, encoding, delimiter, file_name, fields,
+        read_whole=lambda: lay_out_whole(data, file_name, spec, city, report_month=report_month),
+    )  # fmt: skip
     first = next(batches)  # the first block is read now: a file pyarrow cannot open is rejected here
     return grid.lay_out(first, layout, spec, city, file_name, block_rows=block_rows, rest=batches, ragged=ragged)
 
@@ -486,6 +489,8 @@ def body_batches(
     delimiter: str,
     file_name: str,
     fields: int,
+    *,
+    read_whole: Callable[[], object] | None = None,
 ) -> Iterator[grid.Grid]:
     """:func:`read_body` a record batch at a time (:data:`_BLOCK_SIZE` bytes), as grids in file order.
 
@@ -522,7 +527,7 @@ def body_batches(
             yield part
     except pa.ArrowInvalid as error:
         if "straddl" not in str(error):
-            raise _unreadable_body(data, encoding, file_name, error) from error
+            raise _unreadable_body(data, encoding, file_name, error, read_whole) from error
         # A cell larger than a batch (a 10 MB description): the rest read again in one block.
         whole = read_body(data, start, first_row, width, encoding, delimiter, file_name, fields=fields)
         rest = grid.Grid(
@@ -534,7 +539,7 @@ def body_batches(
         yield rest
         return
     except UnicodeDecodeError as error:
-        raise _unreadable_body(data, encoding, file_name, error) from error
+        raise _unreadable_body(data, encoding, file_name, error, read_whole) from error
     if odd:  # records after the last regular one (notes under the table)
         yield _with_odd_rows(
             [pa.array([], pa.string()) for _ in range(width)], odd, placed, first_row, width, delimiter
@@ -565,10 +570,20 @@ def _with_odd_rows(
     return grid.Grid(columns, numbers + (placed + first_row - 1), odd_rows=odd_rows)
 
 
-def _unreadable_body(data: bytes, encoding: Encoding, file_name: str, error: Exception) -> DeliveryUnreadable:
-    """What a body pyarrow stopped reading is: the whole file's encoding error, else a CSV format error."""
+def _unreadable_body(
+    data: bytes, encoding: Encoding, file_name: str, error: Exception, read_whole: Callable[[], object] | None
+) -> DeliveryUnreadable:
+    """What a body pyarrow stopped reading is: the whole file's encoding error, else a CSV format error.
+
+    A file whose start reads as UTF-8 but whose whole is GB18030 was read
+    whole as GB18030 before the body streamed (and its head, UTF-8 read as
+    GB18030, was then mojibake): ``read_whole`` lays it out that way again
+    to raise the message it gave.
+    """
     whole = detect_encoding(data, file_name)  # raises the encoding error a clerk has always seen
     if whole.codec != encoding.codec:
+        if read_whole is not None:
+            read_whole()
         raise RuntimeError(f"{file_name}: its start reads as {encoding.codec}, the whole file as {whole.codec}")
     log.warning("%s: pyarrow could not read the CSV: %s", file_name, error)
     return DeliveryUnreadable(
