@@ -370,6 +370,8 @@ def _validate_while_loading(
                     return _keep(conn, spec, month, delivery, result, found, load, newer, reinstating)
                 except Exception as error:
                     raise _StageFailed("load", error) from error
+        except DeliveryUnreadable as unreadable:  # found while the body was read (a CSV streams): nothing loaded
+            return _reject(conn, delivery, result, str(unreadable), problems=[], rows_received=0)
         except _Blocked as blocked:
             found = blocked.found
             assert found.outcome is not None and found.blocking_reason  # a readable file is always validated
@@ -424,7 +426,8 @@ def _build(laid_out: Buildable, load: _BackgroundLoad | None) -> ParsedDelivery:
     """The rows converted block by block, each handed to ``load`` as it is ready.
 
     A conversion that fails unexpectedly abandons the load (its COPY is
-    aborted, the transaction rolled back) and is a failure of the parse.
+    aborted, the transaction rolled back) and is a failure of the parse; a
+    file found unreadable as its body is read abandons it too, and is rejected as unreadable.
     """
     if load is None:
         return _parse_stage(laid_out.build)
@@ -440,6 +443,8 @@ def _build(laid_out: Buildable, load: _BackgroundLoad | None) -> ParsedDelivery:
 def _parse_stage(build) -> ParsedDelivery:
     try:
         return build()
+    except DeliveryUnreadable:
+        raise  # the file's fault, found as its body was read: rejected as unreadable, not as an internal error
     except Exception as error:
         raise _StageFailed("parse", error) from error
 

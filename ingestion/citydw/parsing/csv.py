@@ -28,7 +28,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -50,8 +50,12 @@ DELIMITERS = (",", "\t", ";", "|")
 SAMPLE_BYTES = 64 * 1024
 """Bytes from the start of the file shown to charset-normalizer and the mojibake check."""
 
+HEAD_CHECK_BYTES = 1024 * 1024
+"""Bytes strictly decoded to choose the encoding before the body is read; pyarrow checks the rest as it reads."""
+
 _VALIDATE_CHUNK = 16 * 1024 * 1024
 _BLOCK_SIZE = 4 * 1024 * 1024
+"""Bytes pyarrow reads at a time (a record batch): a cell longer than this is read again in one block."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,55 @@ def lay_out_csv(
     report_month: date | None = None,
     block_rows: int | None = None,
 ) -> grid.LaidOut:
-    """:func:`read_csv` up to the conversion of the rows, which :meth:`grid.LaidOut.build` does block by block."""
+    """:func:`read_csv` up to the conversion of the rows, which :meth:`grid.LaidOut.build` does block by block.
+
+    The body is read as it is built (:func:`body_batches`): the encoding is
+    chosen on the file's first :data:`HEAD_CHECK_BYTES` and every later byte
+    is checked as pyarrow reads it, so ``citydw ingest`` COPYs the first
+    block while the rest of the file is still being read. A file this path
+    rejects is read again whole, the way it was before the body streamed
+    (:func:`lay_out_whole`), so the clerk's message is the whole file's: an
+    encoding error anywhere in the file comes before a missing header.
+    """
     if len(data) <= SAMPLE_BYTES and not data.strip(b" \t\r\n,;" + codecs.BOM_UTF8):
         raise DeliveryUnreadable(f"{file_name}：文件为空，没有任何内容。请重新导出后报送。")
     data = from_unicode_text(data, file_name)
+    try:
+        encoding = detect_encoding(data, file_name, upto=HEAD_CHECK_BYTES)
+        return _lay_out(data, encoding, file_name, spec, city, report_month=report_month, block_rows=block_rows)
+    except DeliveryUnreadable:
+        return lay_out_whole(data, file_name, spec, city, report_month=report_month, block_rows=block_rows)
+
+
+def lay_out_whole(
+    data: bytes,
+    file_name: str,
+    spec: DatasetSpec,
+    city: City,
+    *,
+    report_month: date | None = None,
+    block_rows: int | None = None,
+) -> grid.LaidOut:
+    """The file laid out with its whole body read first: encoding, quotes and field counts checked over every byte.
+
+    What every file went through before the body streamed; now the way a
+    rejected file's message is found (and so the same as before).
+    """
     encoding = detect_encoding(data, file_name)
+    return _lay_out(data, encoding, file_name, spec, city, report_month=report_month, block_rows=block_rows, whole=True)
+
+
+def _lay_out(
+    data: bytes,
+    encoding: Encoding,
+    file_name: str,
+    spec: DatasetSpec,
+    city: City,
+    *,
+    report_month: date | None,
+    block_rows: int | None,
+    whole: bool = False,
+) -> grid.LaidOut:
     if b"\n" not in data and b"\r" in data:  # old Mac line endings
         data = data.replace(b"\r", b"\n")
     best: tuple[int, str, grid.Layout, list[int], list[list[str]]] | None = None
@@ -107,9 +155,19 @@ def lay_out_csv(
     start = offsets[layout.data_start]
     check_quotes(data, start, layout.data_start + 1, encoding, delimiter, file_name)
     fields = max(layout.width, len(records[layout.header_row]))
-    body = read_body(data, start, layout.data_start + 1, layout.width, encoding, delimiter, file_name, fields=fields)
-    check_ragged_rows(body, layout, spec, fields, file_name)
-    return grid.lay_out(body, layout, spec, city, file_name, block_rows=block_rows)
+    ragged = RaggedRows(layout, spec, fields, file_name)
+    if whole:
+        body = read_body(
+            data, start, layout.data_start + 1, layout.width, encoding, delimiter, file_name, fields=fields
+        )
+        check_ragged_rows(body, layout, spec, fields, file_name)
+        return grid.lay_out(body, layout, spec, city, file_name, block_rows=block_rows)
+    batches = body_batches(
+        data, start, layout.data_start + 1, layout.width, encoding, delimiter, file_name, fields,
+        read_whole=lambda: lay_out_whole(data, file_name, spec, city, report_month=report_month),
+    )  # fmt: skip
+    first = next(batches)  # the first block is read now: a file pyarrow cannot open is rejected here
+    return grid.lay_out(first, layout, spec, city, file_name, block_rows=block_rows, rest=batches, ragged=ragged)
 
 
 # --- encoding ---------------------------------------------------------------------
@@ -140,19 +198,23 @@ def from_unicode_text(data: bytes, file_name: str) -> bytes:
     return data
 
 
-def detect_encoding(data: bytes, file_name: str) -> Encoding:
+def detect_encoding(data: bytes, file_name: str, *, upto: int | None = None) -> Encoding:
     """The encoding the file is strictly valid in: UTF-8 (with or without BOM), else GB18030.
 
     Raises :class:`DeliveryUnreadable` naming the encodings tried when the
     file is valid in neither. (UTF-16/32 with a byte-order mark, Excel's
     "Unicode text", is turned into UTF-8 before: :func:`from_unicode_text`.)
+    With ``upto``, only the first ``upto`` bytes are checked (a character cut
+    at the end is no error): the reader checks the rest (:func:`body_batches`).
     """
+    head = data if upto is None else data[:upto]
+    complete = upto is None or len(data) <= upto
     skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    if _decodes(data, "utf-8", skip):
+    if _decodes(head, "utf-8", skip, final=complete):
         return Encoding("utf-8", skip, doubtful=looks_garbled(_sample(data, "utf-8", skip)))
     if skip:
         raise _undecodable(file_name, "文件开头有UTF-8的BOM，但内容不是有效的UTF-8")
-    if _decodes(data, "gb18030", 0):
+    if _decodes(head, "gb18030", 0, final=complete):
         sample = _sample(data, "gb18030", 0)
         agrees = charset_normalizer.from_bytes(_sample_bytes(data, 0), cp_isolation=["gb18030"]).best() is not None
         return Encoding("gb18030", 0, doubtful=looks_garbled(sample) or not agrees)
@@ -166,14 +228,17 @@ def _undecodable(file_name: str, reason: str) -> DeliveryUnreadable:
     )
 
 
-def _decodes(data: bytes, codec: str, skip: int) -> bool:
-    """Whether all of ``data`` decodes strictly in ``codec``, checked in chunks to bound memory."""
+def _decodes(data: bytes, codec: str, skip: int, *, final: bool = True) -> bool:
+    """Whether all of ``data`` decodes strictly in ``codec``, checked in chunks to bound memory.
+
+    ``final=False``: ``data`` is the start of the file, and may end inside a character.
+    """
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     view = memoryview(data)
     try:
         for start in range(skip, len(data), _VALIDATE_CHUNK):
             decoder.decode(view[start : start + _VALIDATE_CHUNK], final=False)
-        decoder.decode(b"", final=True)
+        decoder.decode(b"", final=final)
     except UnicodeDecodeError:
         return False
     return True
@@ -294,24 +359,53 @@ def check_ragged_rows(body: grid.Grid, layout: grid.Layout, spec: DatasetSpec, f
     delimiter), or when under the notes, where the table has ended; only a
     row of the table itself is an error.
     """
-    suspicious = [
-        row
-        for row, count, cells in body.odd_rows
-        if count != fields and not _outside_table(cells) and not _only_blank_beyond(cells, fields)
-    ]
-    if not suspicious:
+    ragged = RaggedRows(layout, spec, fields, file_name)
+    if not ragged.suspicious(body):
         return
-    keep, totals, _notes = grid.row_masks(body, layout, spec)
-    in_table = set(body.source_rows[keep | totals].tolist())
-    broken = [(row, count) for row, count, cells in body.odd_rows if row in in_table and row in suspicious]
-    if not broken:
-        return
-    shown = "、".join(f"第{row}行有{count}个" for row, count in broken[:5])
-    more = f"等{len(broken)}行" if len(broken) > 5 else ""
-    raise DeliveryUnreadable(
-        f"{file_name}：{shown}{more}字段，表头有{fields}个，列会错位，无法判断各个值属于哪一列。"
-        "请检查这些行是否多了或少了逗号（文字里的逗号须用引号括起来），或在Excel中重新另存为CSV后报送。"
-    )
+    broken = ragged.broken(body, grid.row_masks(body, layout, spec))
+    if broken:
+        raise ragged.error(broken)
+
+
+@dataclass(frozen=True)
+class RaggedRows:
+    """:func:`check_ragged_rows` for a body read block by block (:meth:`grid.LaidOut.build` asks it per block).
+
+    A block's structure masks are the whole file's (see ``LaidOut._parts``),
+    so a block's broken rows are the whole file's in that block; the block
+    that has one is extended to the end of the file, so the message lists
+    every broken row, as the whole file's check does.
+    """
+
+    layout: grid.Layout
+    spec: DatasetSpec
+    fields: int
+    file_name: str
+
+    def suspicious(self, body: grid.Grid) -> list[int]:
+        """Rows set aside that would break the table if they are in it."""
+        return [
+            row
+            for row, count, cells in body.odd_rows
+            if count != self.fields and not _outside_table(cells) and not _only_blank_beyond(cells, self.fields)
+        ]
+
+    def broken(self, body: grid.Grid, masks: tuple[np.ndarray, np.ndarray, list[str]]) -> list[tuple[int, int]]:
+        """(row, field count) of the suspicious rows that are in the table, by ``body``'s masks."""
+        suspicious = set(self.suspicious(body))
+        if not suspicious:
+            return []
+        keep, totals, _notes = masks
+        in_table = set(body.source_rows[keep | totals].tolist())
+        return [(row, count) for row, count, _ in body.odd_rows if row in in_table and row in suspicious]
+
+    def error(self, broken: list[tuple[int, int]]) -> DeliveryUnreadable:
+        shown = "、".join(f"第{row}行有{count}个" for row, count in broken[:5])
+        more = f"等{len(broken)}行" if len(broken) > 5 else ""
+        return DeliveryUnreadable(
+            f"{self.file_name}：{shown}{more}字段，表头有{self.fields}个，列会错位，无法判断各个值属于哪一列。"
+            "请检查这些行是否多了或少了逗号（文字里的逗号须用引号括起来），或在Excel中重新另存为CSV后报送。"
+        )
 
 
 def _only_blank_beyond(cells: list[str], fields: int) -> bool:
@@ -386,21 +480,158 @@ def read_body(
     return grid.Grid(columns, numbers + (first_row - 1), odd_rows=odd_rows)
 
 
+def body_batches(
+    data: bytes,
+    start: int,
+    first_row: int,
+    width: int,
+    encoding: Encoding,
+    delimiter: str,
+    file_name: str,
+    fields: int,
+    *,
+    read_whole: Callable[[], object] | None = None,
+) -> Iterator[grid.Grid]:
+    """:func:`read_body` a record batch at a time (:data:`_BLOCK_SIZE` bytes), as grids in file order.
+
+    pyarrow checks every byte as it reads (UTF-8 when it converts a cell to
+    a string, GB18030 when it transcodes; a character is never cut between
+    batches), so a bad byte stops the read where it is: the whole file's
+    check then names the error as it always did (:func:`detect_encoding`).
+    A record with another field count is handed over by pyarrow, sometimes a
+    batch early (it parses ahead): it is kept until the batch that reaches
+    its row number, and put back in its place.
+    """
+    names = [f"c{index}" for index in range(fields)]
+    if start >= len(data):
+        yield grid.Grid([pa.array([], pa.string()) for _ in range(width)], np.zeros(0, dtype=np.int64))
+        return
+    odd: list[tuple[int, str]] = []
+
+    def keep_odd_row(row: pacsv.InvalidRow) -> str:
+        odd.append((row.number, row.text))
+        return "skip"
+
+    placed = 0  # rows of the body handed on so far
+    try:
+        reader = _open(data, start, names, encoding, delimiter, keep_odd_row)
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            columns = [batch.column(index) for index in range(width)]
+            part = _with_odd_rows(columns, odd, placed, first_row, width, delimiter)
+            placed += len(part.source_rows)
+            del batch, columns
+            yield part
+    except pa.ArrowInvalid as error:
+        if "straddl" not in str(error):
+            raise _unreadable_body(data, encoding, file_name, error, read_whole) from error
+        # A cell larger than a batch (a 10 MB description): the rest read again in one block.
+        whole = read_body(data, start, first_row, width, encoding, delimiter, file_name, fields=fields)
+        rest = grid.Grid(
+            [column.slice(placed) for column in whole.columns],
+            whole.source_rows[placed:],
+            odd_rows=[entry for entry in whole.odd_rows if entry[0] >= first_row + placed],
+        )
+        del whole
+        yield rest
+        return
+    except UnicodeDecodeError as error:
+        raise _unreadable_body(data, encoding, file_name, error, read_whole) from error
+    if odd:  # records after the last regular one (notes under the table)
+        yield _with_odd_rows(
+            [pa.array([], pa.string()) for _ in range(width)], odd, placed, first_row, width, delimiter
+        )
+    if odd:
+        raise RuntimeError(f"{file_name}: records {[number for number, _ in odd]} set aside out of order")
+
+
+def _with_odd_rows(
+    columns: list[pa.Array], odd: list[tuple[int, str]], placed: int, first_row: int, width: int, delimiter: str
+) -> grid.Grid:
+    """A batch's rows with the set-aside records that fall among them (taken from ``odd``) put back in place."""
+    end = placed + len(columns[0])  # the last body row number (1-based) the batch reaches
+    mine = []
+    while odd and odd[0][0] <= end + 1:  # among the batch's rows, or right after them
+        number, text = odd.pop(0)
+        mine.append((number - placed, text))
+        end += 1
+    numbers = np.arange(1, len(columns[0]) + len(mine) + 1, dtype=np.int64)
+    odd_rows = []
+    if mine:
+        parsed = [_odd_cells(text, delimiter) for _, text in mine]
+        odd_rows = [
+            (int(number) + placed + first_row - 1, len(cells), cells)
+            for (number, _), cells in zip(mine, parsed, strict=True)
+        ]
+        columns, numbers = _put_back(columns, mine, parsed, width)
+    return grid.Grid(columns, numbers + (placed + first_row - 1), odd_rows=odd_rows)
+
+
+def _unreadable_body(
+    data: bytes, encoding: Encoding, file_name: str, error: Exception, read_whole: Callable[[], object] | None
+) -> DeliveryUnreadable:
+    """What a body pyarrow stopped reading is: the whole file's encoding error, else a CSV format error.
+
+    A file whose start reads as UTF-8 but whose whole is GB18030 was read
+    whole as GB18030 before the body streamed (and its head, UTF-8 read as
+    GB18030, was then mojibake): ``read_whole`` lays it out that way again
+    to raise the message it gave.
+    """
+    whole = detect_encoding(data, file_name)  # raises the encoding error a clerk has always seen
+    if whole.codec != encoding.codec:
+        if read_whole is not None:
+            read_whole()
+        raise RuntimeError(f"{file_name}: its start reads as {encoding.codec}, the whole file as {whole.codec}")
+    log.warning("%s: pyarrow could not read the CSV: %s", file_name, error)
+    return DeliveryUnreadable(
+        f"{file_name}：CSV格式错误，无法读取。请检查引号是否成对、每行的逗号个数是否与表头一致，"
+        "或在Excel中重新另存为CSV后报送。"
+    )
+
+
+def _open(
+    data: bytes, start: int, names: list[str], encoding: Encoding, delimiter: str, handler
+) -> pacsv.CSVStreamingReader:
+    read_options, parse_options, convert_options = _options(
+        data, start, names, encoding, delimiter, handler, _BLOCK_SIZE
+    )
+    return pacsv.open_csv(
+        pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
+        read_options=read_options,
+        parse_options=parse_options,
+        convert_options=convert_options,
+    )
+
+
 def _parse(
     data: bytes, start: int, names: list[str], encoding: Encoding, delimiter: str, handler, block_size: int
 ) -> pa.Table:
+    read_options, parse_options, convert_options = _options(
+        data, start, names, encoding, delimiter, handler, block_size
+    )
     return pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
-        read_options=pacsv.ReadOptions(
-            column_names=names, encoding=encoding.arrow, block_size=block_size, use_threads=False
-        ),
-        parse_options=pacsv.ParseOptions(
+        read_options=read_options,
+        parse_options=parse_options,
+        convert_options=convert_options,
+    )
+
+
+def _options(
+    data: bytes, start: int, names: list[str], encoding: Encoding, delimiter: str, handler, block_size: int
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    return (
+        pacsv.ReadOptions(column_names=names, encoding=encoding.arrow, block_size=block_size, use_threads=False),
+        pacsv.ParseOptions(
             delimiter=delimiter,
             newlines_in_values=data.find(b'"', start) >= 0,
             ignore_empty_lines=False,
             invalid_row_handler=handler,
         ),
-        convert_options=pacsv.ConvertOptions(
+        pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from itertools import zip_longest
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -887,6 +888,10 @@ class LaidOut:
     block_rows: int | None = None  # None: one block
     # Run on the whole delivery once built (a workbook adds the issues its cells' XML showed).
     finish: Callable[[ParsedDelivery], None] | None = None
+    # The rows below ``grid`` not read yet (a CSV's body is read as it is built), in file order.
+    rest: Iterator[Grid] | None = None
+    # Records whose field count differs from the header's, checked block by block (a CSV read as it is built).
+    ragged: RaggedCheck | None = None
     built: bool = False
 
     def build(self, on_block: BlockHandler | None = None) -> ParsedDelivery:
@@ -912,7 +917,7 @@ class LaidOut:
         layout = self.layout
         parsed = ParsedDelivery(
             total_rows=_concat(totals),
-            frame=_concat(frames),  # there is always a block
+            frame=_concat_releasing(frames),  # there is always a block
             file_name=self.file_name,
             headers=dict(layout.headers),
             units=dict(layout.units),
@@ -933,24 +938,59 @@ class LaidOut:
         ends under a note (:func:`_under_the_table` looks at every row below
         the note). So the block holding the first note is extended to the end
         of the file, and the masks of every block are those of the whole file.
+        A block with a broken record (:attr:`ragged`) is extended the same way,
+        so the error names every broken record of the file. Rows still to be
+        read (:attr:`rest`) are read as the blocks need them.
         """
-        grid = self.grid
-        size = self.block_rows or max(len(grid.source_rows), 1)
+        size = self.block_rows or None
         while True:
-            rows = len(grid.source_rows)
-            stop = min(size, rows)
-            part = _rows_of(grid, 0, stop)
+            part = self._take(size)
             masks = self._masks(part)
-            if stop < rows and masks[2]:  # a note: the rest of the file decides where the table ends
-                stop = rows
-                part = _rows_of(grid, 0, stop)
+            broken = self.ragged.broken(part, masks) if self.ragged is not None else []
+            if self._more() and (masks[2] or broken):  # the rest of the file decides
+                part = _joined(part, self._take(None))
                 masks = self._masks(part)
+                broken = self.ragged.broken(part, masks) if self.ragged is not None else []
+            if broken:
+                assert self.ragged is not None
+                raise self.ragged.error(broken)
             yield part, masks
-            # The converted text is let go: a ChunkedArray's slice drops the chunks before it.
-            grid.columns = [column.slice(stop) for column in grid.columns]
-            grid.source_rows = grid.source_rows[stop:]
-            if stop >= rows:
+            if not self._more():
                 return
+
+    def _take(self, size: int | None) -> Grid:
+        """The next ``size`` rows (None: all), read from :attr:`rest` as needed; the grid keeps what is after them."""
+        pieces, rows = [self.grid], len(self.grid.source_rows)
+        while self.rest is not None and (size is None or rows < size):
+            batch = next(self.rest, None)
+            if batch is None:
+                self.rest = None
+            else:
+                pieces.append(batch)
+                rows += len(batch.source_rows)
+        grid = self.grid = _joined(*pieces)
+        rows = len(grid.source_rows)
+        stop = rows if size is None else min(size, rows)
+        part = _rows_of(grid, 0, stop)
+        last = int(part.source_rows[-1]) if stop else None
+        part.odd_rows = [entry for entry in grid.odd_rows if last is not None and entry[0] <= last]
+        # The converted text is let go: a ChunkedArray's slice drops the chunks before it.
+        self.grid = Grid(
+            [column.slice(stop) for column in grid.columns],
+            grid.source_rows[stop:],
+            odd_rows=grid.odd_rows[len(part.odd_rows) :],
+        )
+        return part
+
+    def _more(self) -> bool:
+        """Whether rows are left after the blocks taken so far (reads the next batch to know)."""
+        while len(self.grid.source_rows) == 0 and self.rest is not None:
+            batch = next(self.rest, None)
+            if batch is None:
+                self.rest = None
+            else:
+                self.grid = _joined(self.grid, batch)
+        return len(self.grid.source_rows) > 0
 
     def _masks(self, part: Grid) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Which rows of ``part`` are data and which are total rows, and its notes (:func:`row_masks`)."""
@@ -960,9 +1000,56 @@ class LaidOut:
         return row_masks(part, self.layout, self.spec)
 
 
+class RaggedCheck(Protocol):
+    """Which records of a block are in the table with the wrong field count, and the error naming them."""
+
+    def broken(self, part: Grid, masks: tuple[np.ndarray, np.ndarray, list[str]]) -> list[tuple[int, int]]: ...
+
+    def error(self, broken: list[tuple[int, int]]) -> Exception: ...
+
+
+def _joined(*grids: Grid) -> Grid:
+    """Grids of consecutive rows as one (no copy of the text)."""
+    grids = tuple(grid for grid in grids if len(grid.source_rows)) or grids[:1]
+    if len(grids) == 1:
+        return grids[0]
+    columns = [
+        pa.chunked_array([chunk for column in same for chunk in _chunks_of(column)], pa.string())
+        for same in zip(*(grid.columns for grid in grids), strict=True)
+    ]
+    return Grid(
+        columns,
+        np.concatenate([grid.source_rows for grid in grids]),
+        [entry for grid in grids for entry in grid.odd_rows],
+    )
+
+
+def _chunks_of(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
+
+
 def _rows_of(grid: Grid, start: int, stop: int) -> Grid:
     """Rows ``start`` to ``stop`` of ``grid``, as a grid of their own (no copy)."""
     return Grid([column.slice(start, stop - start) for column in grid.columns], grid.source_rows[start:stop])
+
+
+def _concat_releasing(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The blocks as one frame, emptying ``frames``: a column at a time, each column's blocks let go once joined.
+
+    ``pd.concat`` of the blocks would hold every block and the whole frame at
+    once (twice a large delivery's rows, the ingest's peak); this holds the
+    blocks' columns not joined yet and the frame's joined so far. (A block
+    still queued for the COPY keeps its own columns until it is loaded.)
+    """
+    if len(frames) == 1:
+        return frames.pop()
+    names = list(frames[0].columns)
+    pieces = {name: [block[name] for block in frames] for name in names}
+    frames.clear()
+    joined = {}
+    for name in names:
+        joined[name] = pd.concat(pieces.pop(name), ignore_index=True)
+    return pd.DataFrame(joined, copy=False)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
@@ -981,9 +1068,17 @@ def lay_out(
     sheet: str | None = None,
     table_rules: bool = True,
     block_rows: int | None = None,
+    rest: Iterator[Grid] | None = None,
+    ragged: RaggedCheck | None = None,
 ) -> LaidOut:
-    """A grid laid out by ``layout``, to be read as data block by block (:meth:`LaidOut.build`)."""
-    return LaidOut(grid, layout, spec, city, file_name, sheet=sheet, table_rules=table_rules, block_rows=block_rows)
+    """A grid laid out by ``layout``, to be read as data block by block (:meth:`LaidOut.build`).
+
+    ``rest``: the rows after ``grid``, read as the blocks need them; ``ragged``: checks each block's records.
+    """
+    return LaidOut(
+        grid, layout, spec, city, file_name, sheet=sheet, table_rules=table_rules, block_rows=block_rows,
+        rest=rest, ragged=ragged,
+    )  # fmt: skip
 
 
 def deliver(
