@@ -276,28 +276,46 @@ cell_sizes as (
 
 ),
 
+-- The points a community can be served from: each in-service facility's
+-- location once per month and type. Several facilities at one address (a
+-- school's campuses, a province's registers stacked on the same city) answer
+-- "is one within the radius" the same way, so the cost follows the distinct
+-- locations, not the rows.
+in_service_points as (
+
+    select distinct
+        report_month,
+        facility_type,
+        lat,
+        lng
+    from facilities_of_months
+    where
+        status = '已投用'
+        and lat is not null
+        and lng is not null
+
+),
+
 -- Materialized: computed once, so the planner joins on the cells rather
--- than comparing every pair of a month and type by distance.
+-- than comparing every pair of a month and type by distance. Each point is
+-- listed in its own cell and the 8 around it, so a community finds every
+-- point within the radius in its own cell.
 facility_cells as materialized (
 
     select
-        facilities_of_months.report_month,
-        facilities_of_months.facility_type,
-        facilities_of_months.lat,
-        facilities_of_months.lng,
-        floor(facilities_of_months.lat::float8 / cell_sizes.cell_lat_degrees)::bigint + neighbour_lat.step as cell_lat,
-        floor(facilities_of_months.lng::float8 / cell_sizes.cell_lng_degrees)::bigint + neighbour_lng.step as cell_lng
-    from facilities_of_months
+        in_service_points.report_month,
+        in_service_points.facility_type,
+        in_service_points.lat,
+        in_service_points.lng,
+        floor(in_service_points.lat::float8 / cell_sizes.cell_lat_degrees)::bigint + neighbour_lat.step as cell_lat,
+        floor(in_service_points.lng::float8 / cell_sizes.cell_lng_degrees)::bigint + neighbour_lng.step as cell_lng
+    from in_service_points
     inner join cell_sizes
         on
-            facilities_of_months.report_month = cell_sizes.report_month
-            and facilities_of_months.facility_type = cell_sizes.facility_type
+            in_service_points.report_month = cell_sizes.report_month
+            and in_service_points.facility_type = cell_sizes.facility_type
     cross join generate_series(-1, 1) as neighbour_lat (step)
     cross join generate_series(-1, 1) as neighbour_lng (step)
-    where
-        facilities_of_months.status = '已投用'
-        and facilities_of_months.lat is not null
-        and facilities_of_months.lng is not null
 
 ),
 
@@ -323,6 +341,10 @@ community_cells as materialized (
 
 ),
 
+-- A semi-join: a community is served once one point of its cell is within
+-- the radius, so the search stops at the first (every pair was compared
+-- before, and the served pairs deduplicated after). Distinct: a community
+-- listed twice in a year is served when either listing is.
 communities_served as (
 
     select distinct
@@ -330,15 +352,17 @@ communities_served as (
         community_cells.facility_type,
         community_cells.community_id
     from community_cells
-    inner join facility_cells
-        on
+    where exists (
+        select
+        from facility_cells
+        where
             community_cells.report_month = facility_cells.report_month
             and community_cells.facility_type = facility_cells.facility_type
             and community_cells.cell_lat = facility_cells.cell_lat
             and community_cells.cell_lng = facility_cells.cell_lng
-    where
-        {{ great_circle_distance_m('community_cells.lat', 'community_cells.lng', 'facility_cells.lat', 'facility_cells.lng') }}
-        <= community_cells.service_radius_m
+            and {{ great_circle_distance_m('community_cells.lat', 'community_cells.lng', 'facility_cells.lat', 'facility_cells.lng') }}
+            <= community_cells.service_radius_m
+    )
 
 ),
 
