@@ -84,7 +84,7 @@ months_with_fingerprints as (
         report_months.report_month,
         months_to_build.input_fingerprint
     from report_months
-    {{ join_months_to_build('report_months') }}
+    {{ join_months_to_build('report_months', month_inputs) }}
 
 ),
 

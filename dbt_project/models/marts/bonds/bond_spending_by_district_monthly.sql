@@ -64,7 +64,7 @@ months_with_fingerprints as (
         bond_months.report_month,
         months_to_build.input_fingerprint
     from bond_months
-    {{ join_months_to_build('bond_months') }}
+    {{ join_months_to_build('bond_months', month_inputs) }}
 
 ),
 

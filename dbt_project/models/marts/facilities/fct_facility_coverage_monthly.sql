@@ -137,7 +137,7 @@ type_months as (
     from registers_delivered
     inner join facility_type_mapping
         on registers_delivered.source_dataset = facility_type_mapping.source_dataset
-    {{ join_months_to_build('registers_delivered') }}
+    {{ join_months_to_build('registers_delivered', month_inputs) }}
     where facility_type_mapping.facility_type is not null
 
 ),
@@ -219,6 +219,7 @@ facilities_of_months as (
         on
             facilities.report_month = type_months_with_standards.report_month
             and facilities.facility_type = type_months_with_standards.facility_type
+    where {{ months_to_build_literals('facilities.report_month', month_inputs) }}
 
 ),
 
@@ -247,14 +248,17 @@ facilities_counted as (
 -- Service-radius coverage on a grid: cells are radius_m wide in latitude
 -- and in longitude at the highest latitude of the city (plus one degree),
 -- where a degree of longitude is shortest, so every cell is at least one
--- radius wide everywhere in the city.
+-- radius wide everywhere in the city. The points are the communities and
+-- the facilities of the months being built: a grid wide enough for them is
+-- all a month needs (the cells only choose which pairs are compared), and
+-- other months' facilities are not read.
 longitude_scale as (
 
     select cos(radians(least(89.0, max(abs(lat))::float8 + 1.0))) as shortest_longitude_degree_share
     from (
         select lat from communities
         union all
-        select lat from facilities
+        select lat from facilities_of_months
     ) as points
 
 ),
