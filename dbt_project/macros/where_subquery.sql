@@ -31,12 +31,26 @@
         {%- endif %}
     {%- endif %}
     {%- if built_months is not none %}
+        {#- The months as literals, read when the test runs (dbt compiles a
+            test right before it runs it, after its model's build): a
+            subquery would be a semi-join that PostgreSQL cannot push into a
+            view written with CTEs (it never flattens one), so every row of
+            every month would be read; a literal list reaches the raw
+            table's report_month index. #}
+        {%- set months_query -%}
+            select report_month::text from {{ built_months }}
+            where built_at = (select max(built_at) from {{ built_months }})
+            order by report_month
+        {%- endset -%}
+        {%- set months = run_query(months_query).columns[0].values() %}
         {%- set filtered -%}
             (select * from {{ relation }}
-             where report_month in (
-                 select report_month from {{ built_months }}
-                 where built_at = (select max(built_at) from {{ built_months }})
+             where
+             {%- if months | length > 0 %} report_month in (
+                 {%- for month in months %}'{{ month }}'::date{% if not loop.last %}, {% endif %}{% endfor -%}
              )
+             {%- else %} false
+             {%- endif %}
              {%- if where %} and ({{ where }}){% endif %}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) %}

@@ -107,3 +107,35 @@ def test_a_staging_views_tests_read_the_months_whose_deliveries_changed(raw_ware
     assert not tests_pass(all_months=True)
     duplicate_a_row(date(2022, 1, 1))  # the month the last build found a new delivery of
     assert not tests_pass(), "a wrong row in the month whose delivery changed was not seen"
+
+
+def test_the_mapped_facilities_tests_read_the_months_whose_registers_changed(raw_warehouse, warehouse_url, sample):
+    """int_facility_types_mapped (every register row × type, 7M rows at a province's volume) records its months too."""
+    conn = raw_warehouse
+    for month in (date(2021, 11, 1), date(2021, 12, 1)):
+        sample.load_month(conn, month)
+    for year in (2020, 2021):
+        sample.load_reference_year(conn, year)
+    build(warehouse_url)
+    sample.load_month(conn, date(2022, 1, 1), only={"education.schools"})
+    build(warehouse_url)
+
+    def tests_pass(*, all_months: bool = False) -> bool:
+        args = ["test", "-s", "int_facility_types_mapped"]
+        if all_months:
+            args += ["--vars", '{"test_all_months": true}']
+        return run_dbt(args, url=warehouse_url).success
+
+    def duplicate_a_school(month: date) -> None:
+        """A school twice: the unique (report_month, facility_type, source_dataset, facility_id) test fails on it."""
+        conn.execute(
+            "insert into raw.education__schools select * from raw.education__schools"
+            " where ctid = (select ctid from raw.education__schools where report_month = %s and type = '小学' limit 1)",
+            (month,),
+        )
+
+    duplicate_a_school(date(2021, 11, 1))  # a month no build since has changed
+    assert tests_pass(), "the mapped facilities' tests read a month whose registers did not change"
+    assert not tests_pass(all_months=True)
+    duplicate_a_school(date(2022, 1, 1))  # the month the last build found a new schools register of
+    assert not tests_pass(), "a wrong row in the month whose register changed was not seen"

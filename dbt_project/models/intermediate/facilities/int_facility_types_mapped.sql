@@ -5,6 +5,10 @@
 -- places so that the two parts add up to the school's capacity; register
 -- types mapped to no facility type (日间照料中心, 养老院, 社区卫生服务站) give none.
 
+
+{#- The months that changed since the last build, for the data tests (macros/where_subquery.sql). #}
+{{ config(post_hook=["{{ record_tested_months([{'ref': 'stg_education__schools'}, {'ref': 'stg_health__clinics'}, {'ref': 'stg_civil_affairs__elderly_care'}, {'ref': 'stg_urban_mgmt__parking_lots'}]) }}"]) }}
+
 with
 
 facilities as (

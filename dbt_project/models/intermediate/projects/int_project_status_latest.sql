@@ -13,13 +13,6 @@ project_progress as (
 
 ),
 
-latest_month as (
-
-    select max(report_month) as report_month
-    from project_progress
-
-),
-
 latest_status as (
 
     select
@@ -31,8 +24,13 @@ latest_status as (
         project_progress.actual_start_date,
         project_progress.source_department
     from project_progress
-    inner join latest_month
-        on project_progress.report_month = latest_month.report_month
+    -- A scalar subquery, not a join to a CTE of the latest month: read once
+    -- through the mart's report_month index, it becomes that index's
+    -- condition; a CTE read twice would be materialized, every month of
+    -- the mart (2.6M rows at a province's volume over ten years).
+    where project_progress.report_month = (
+        select max(report_month) from {{ ref('fct_project_progress_monthly') }}
+    )
 
 )
 

@@ -40,15 +40,19 @@
 
 with
 
+-- Every figure is of one month: an incremental build reads the months it
+-- builds (macros/incremental_by_month.sql, months_to_build_literals).
 province_bond_bulletin as (
 
     select * from {{ ref('stg_finance__province_bond_bulletin') }}
+    where {{ months_to_build_literals('report_month', month_inputs) }}
 
 ),
 
 bond_spending as (
 
     select * from {{ ref('fct_bond_spending_monthly') }}
+    where {{ months_to_build_literals('report_month', month_inputs) }}
 
 ),
 
@@ -84,7 +88,7 @@ months_with_fingerprints as (
         report_months.report_month,
         months_to_build.input_fingerprint
     from report_months
-    {{ join_months_to_build('report_months') }}
+    {{ join_months_to_build('report_months', month_inputs) }}
 
 ),
 

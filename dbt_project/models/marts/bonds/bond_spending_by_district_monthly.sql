@@ -26,9 +26,12 @@ dim_district as (
 
 ),
 
+-- Every figure is of one month: an incremental build reads the months it
+-- builds (macros/incremental_by_month.sql, months_to_build_literals).
 bond_spending as (
 
     select * from {{ ref('fct_bond_spending_monthly') }}
+    where {{ months_to_build_literals('report_month', month_inputs) }}
 
 ),
 
@@ -64,7 +67,7 @@ months_with_fingerprints as (
         bond_months.report_month,
         months_to_build.input_fingerprint
     from bond_months
-    {{ join_months_to_build('bond_months') }}
+    {{ join_months_to_build('bond_months', month_inputs) }}
 
 ),
 

@@ -53,7 +53,7 @@ allocations_to_build as (
         bond_allocations.*,
         months_to_build.input_fingerprint
     from bond_allocations
-    {{ join_months_to_build('bond_allocations') }}
+    {{ join_months_to_build('bond_allocations', month_inputs) }}
 
 ),
 

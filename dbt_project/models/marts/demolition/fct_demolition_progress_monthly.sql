@@ -50,7 +50,7 @@ demolition_to_build as (
         demolition_progress.*,
         months_to_build.input_fingerprint
     from demolition_progress
-    {{ join_months_to_build('demolition_progress') }}
+    {{ join_months_to_build('demolition_progress', month_inputs) }}
 
 ),
 

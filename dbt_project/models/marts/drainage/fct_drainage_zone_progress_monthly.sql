@@ -56,7 +56,7 @@ zones_to_build as (
         extract(year from drainage_zones.report_month)::integer as report_year,
         extract(month from drainage_zones.report_month)::integer as report_month_number
     from drainage_zones
-    {{ join_months_to_build('drainage_zones') }}
+    {{ join_months_to_build('drainage_zones', month_inputs) }}
 
 ),
 

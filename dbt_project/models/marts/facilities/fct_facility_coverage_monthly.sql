@@ -137,7 +137,7 @@ type_months as (
     from registers_delivered
     inner join facility_type_mapping
         on registers_delivered.source_dataset = facility_type_mapping.source_dataset
-    {{ join_months_to_build('registers_delivered') }}
+    {{ join_months_to_build('registers_delivered', month_inputs) }}
     where facility_type_mapping.facility_type is not null
 
 ),
@@ -219,6 +219,7 @@ facilities_of_months as (
         on
             facilities.report_month = type_months_with_standards.report_month
             and facilities.facility_type = type_months_with_standards.facility_type
+    where {{ months_to_build_literals('facilities.report_month', month_inputs) }}
 
 ),
 
@@ -247,14 +248,17 @@ facilities_counted as (
 -- Service-radius coverage on a grid: cells are radius_m wide in latitude
 -- and in longitude at the highest latitude of the city (plus one degree),
 -- where a degree of longitude is shortest, so every cell is at least one
--- radius wide everywhere in the city.
+-- radius wide everywhere in the city. The points are the communities and
+-- the facilities of the months being built: a grid wide enough for them is
+-- all a month needs (the cells only choose which pairs are compared), and
+-- other months' facilities are not read.
 longitude_scale as (
 
     select cos(radians(least(89.0, max(abs(lat))::float8 + 1.0))) as shortest_longitude_degree_share
     from (
         select lat from communities
         union all
-        select lat from facilities
+        select lat from facilities_of_months
     ) as points
 
 ),
@@ -276,28 +280,46 @@ cell_sizes as (
 
 ),
 
+-- The points a community can be served from: each in-service facility's
+-- location once per month and type. Several facilities at one address (a
+-- school's campuses, a province's registers stacked on the same city) answer
+-- "is one within the radius" the same way, so the cost follows the distinct
+-- locations, not the rows.
+in_service_points as (
+
+    select distinct
+        report_month,
+        facility_type,
+        lat,
+        lng
+    from facilities_of_months
+    where
+        status = '已投用'
+        and lat is not null
+        and lng is not null
+
+),
+
 -- Materialized: computed once, so the planner joins on the cells rather
--- than comparing every pair of a month and type by distance.
+-- than comparing every pair of a month and type by distance. Each point is
+-- listed in its own cell and the 8 around it, so a community finds every
+-- point within the radius in its own cell.
 facility_cells as materialized (
 
     select
-        facilities_of_months.report_month,
-        facilities_of_months.facility_type,
-        facilities_of_months.lat,
-        facilities_of_months.lng,
-        floor(facilities_of_months.lat::float8 / cell_sizes.cell_lat_degrees)::bigint + neighbour_lat.step as cell_lat,
-        floor(facilities_of_months.lng::float8 / cell_sizes.cell_lng_degrees)::bigint + neighbour_lng.step as cell_lng
-    from facilities_of_months
+        in_service_points.report_month,
+        in_service_points.facility_type,
+        in_service_points.lat,
+        in_service_points.lng,
+        floor(in_service_points.lat::float8 / cell_sizes.cell_lat_degrees)::bigint + neighbour_lat.step as cell_lat,
+        floor(in_service_points.lng::float8 / cell_sizes.cell_lng_degrees)::bigint + neighbour_lng.step as cell_lng
+    from in_service_points
     inner join cell_sizes
         on
-            facilities_of_months.report_month = cell_sizes.report_month
-            and facilities_of_months.facility_type = cell_sizes.facility_type
+            in_service_points.report_month = cell_sizes.report_month
+            and in_service_points.facility_type = cell_sizes.facility_type
     cross join generate_series(-1, 1) as neighbour_lat (step)
     cross join generate_series(-1, 1) as neighbour_lng (step)
-    where
-        facilities_of_months.status = '已投用'
-        and facilities_of_months.lat is not null
-        and facilities_of_months.lng is not null
 
 ),
 
@@ -323,6 +345,10 @@ community_cells as materialized (
 
 ),
 
+-- A semi-join: a community is served once one point of its cell is within
+-- the radius, so the search stops at the first (every pair was compared
+-- before, and the served pairs deduplicated after). Distinct: a community
+-- listed twice in a year is served when either listing is.
 communities_served as (
 
     select distinct
@@ -330,15 +356,17 @@ communities_served as (
         community_cells.facility_type,
         community_cells.community_id
     from community_cells
-    inner join facility_cells
-        on
+    where exists (
+        select
+        from facility_cells
+        where
             community_cells.report_month = facility_cells.report_month
             and community_cells.facility_type = facility_cells.facility_type
             and community_cells.cell_lat = facility_cells.cell_lat
             and community_cells.cell_lng = facility_cells.cell_lng
-    where
-        {{ great_circle_distance_m('community_cells.lat', 'community_cells.lng', 'facility_cells.lat', 'facility_cells.lng') }}
-        <= community_cells.service_radius_m
+            and {{ great_circle_distance_m('community_cells.lat', 'community_cells.lng', 'facility_cells.lat', 'facility_cells.lng') }}
+            <= community_cells.service_radius_m
+    )
 
 ),
 

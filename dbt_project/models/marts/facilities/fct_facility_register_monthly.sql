@@ -71,7 +71,7 @@ facilities_of_months as (
         date_trunc('year', facilities.report_month)::date as report_year_start_date,
         (facilities.report_month + interval '1 month' - interval '1 day')::date as report_month_end_date
     from facilities
-    {{ join_months_to_build('facilities') }}
+    {{ join_months_to_build('facilities', month_inputs) }}
 
 ),
 

@@ -48,7 +48,7 @@ plans_to_build as (
         months_to_build.input_fingerprint,
         (spatial_plans.report_month + interval '1 month' - interval '1 day')::date as report_month_end_date
     from spatial_plans
-    {{ join_months_to_build('spatial_plans') }}
+    {{ join_months_to_build('spatial_plans', month_inputs) }}
 
 ),
 

@@ -65,7 +65,7 @@ projects_to_build as (
         projects.*,
         months_to_build.input_fingerprint
     from projects
-    {{ join_months_to_build('projects') }}
+    {{ join_months_to_build('projects', month_inputs) }}
 
 ),
 
