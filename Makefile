@@ -67,7 +67,7 @@ bi-down: install ## Stop the Superset make bi started
 test: install browser bi-install ## The whole test suite against a real PostgreSQL (started by the tests)
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
-bench: install ## Benchmarks (over an hour; docs/benchmarks.md): bench/results/latest.json and the table in docs/benchmarks.md
+bench: install ## Benchmarks (over an hour, ~16 GB free disk; docs/benchmarks.md): bench/results/latest.json and the table in docs/benchmarks.md
 	$(VENV)/bin/python -m bench run
 
 bench-quick: install ## The benchmark harness on small sizes (< 5 min): bench/results/quick.json
