@@ -29,11 +29,20 @@ def build(url: str) -> None:
     assert result.success, "\n".join(result.failures)
 
 
-def mart_tests_pass(url: str, *, all_months: bool = False) -> bool:
-    args = ["test", "-s", MART]
+def dbt_tests_pass(url: str, model: str = MART, *, all_months: bool = False) -> bool:
+    args = ["test", "-s", model]
     if all_months:
         args += ["--vars", '{"test_all_months": true}']
     return run_dbt(args, url=url).success
+
+
+def duplicate_a_row(conn: psycopg.Connection, raw_table: str, month: date, where: str = "true") -> None:
+    """One raw row of ``month`` (matching ``where``) twice: the unique tests on its key fail on it."""
+    conn.execute(
+        f"insert into raw.{raw_table} select * from raw.{raw_table} where ctid = "
+        f"(select ctid from raw.{raw_table} where report_month = %s and {where} limit 1)",
+        (month,),
+    )
 
 
 def set_wrong_type(conn: psycopg.Connection, month: date | None) -> None:
@@ -67,14 +76,14 @@ def test_a_builds_tests_read_the_months_it_rebuilt(raw_warehouse, warehouse_url,
     assert built_last == [date(2022, 2, 1)]  # January's window (Nov–Jan) did not change
 
     set_wrong_type(conn, date(2022, 2, 1))
-    assert not mart_tests_pass(warehouse_url), "a wrong value in the month the build rebuilt was not seen"
+    assert not dbt_tests_pass(warehouse_url), "a wrong value in the month the build rebuilt was not seen"
 
     set_wrong_type(conn, date(2021, 11, 1))
-    assert mart_tests_pass(warehouse_url), "the tests read a month the last build did not rebuild"
-    assert not mart_tests_pass(warehouse_url, all_months=True), "test_all_months did not read every month"
+    assert dbt_tests_pass(warehouse_url), "the tests read a month the last build did not rebuild"
+    assert not dbt_tests_pass(warehouse_url, all_months=True), "test_all_months did not read every month"
 
     set_wrong_type(conn, None)
-    assert mart_tests_pass(warehouse_url, all_months=True)
+    assert dbt_tests_pass(warehouse_url, all_months=True)
 
 
 def test_a_staging_views_tests_read_the_months_whose_deliveries_changed(raw_warehouse, warehouse_url, sample):
@@ -87,26 +96,12 @@ def test_a_staging_views_tests_read_the_months_whose_deliveries_changed(raw_ware
     sample.load_month(conn, date(2022, 1, 1), only={"finance.bond_allocations"})
     build(warehouse_url)
     view = "stg_finance__bond_allocations"
-
-    def tests_pass(*, all_months: bool = False) -> bool:
-        args = ["test", "-s", view]
-        if all_months:
-            args += ["--vars", '{"test_all_months": true}']
-        return run_dbt(args, url=warehouse_url).success
-
-    def duplicate_a_row(month: date) -> None:
-        """A row twice: the view's unique (report_month, bond_code, project_code) test fails on it."""
-        conn.execute(
-            "insert into raw.finance__bond_allocations select * from raw.finance__bond_allocations"
-            " where ctid = (select ctid from raw.finance__bond_allocations where report_month = %s limit 1)",
-            (month,),
-        )
-
-    duplicate_a_row(date(2021, 11, 1))  # a month no build since has changed
-    assert tests_pass(), "the view's tests read a month whose delivery did not change"
-    assert not tests_pass(all_months=True)
-    duplicate_a_row(date(2022, 1, 1))  # the month the last build found a new delivery of
-    assert not tests_pass(), "a wrong row in the month whose delivery changed was not seen"
+    # A row twice: the view's unique (report_month, bond_code, project_code) test fails on it.
+    duplicate_a_row(conn, "finance__bond_allocations", date(2021, 11, 1))  # a month no build since has changed
+    assert dbt_tests_pass(warehouse_url, view), "the view's tests read a month whose delivery did not change"
+    assert not dbt_tests_pass(warehouse_url, view, all_months=True)
+    duplicate_a_row(conn, "finance__bond_allocations", date(2022, 1, 1))  # the month the last build found new
+    assert not dbt_tests_pass(warehouse_url, view), "a wrong row in the month whose delivery changed was not seen"
 
 
 def test_the_mapped_facilities_tests_read_the_months_whose_registers_changed(raw_warehouse, warehouse_url, sample):
@@ -119,23 +114,13 @@ def test_the_mapped_facilities_tests_read_the_months_whose_registers_changed(raw
     build(warehouse_url)
     sample.load_month(conn, date(2022, 1, 1), only={"education.schools"})
     build(warehouse_url)
-
-    def tests_pass(*, all_months: bool = False) -> bool:
-        args = ["test", "-s", "int_facility_types_mapped"]
-        if all_months:
-            args += ["--vars", '{"test_all_months": true}']
-        return run_dbt(args, url=warehouse_url).success
-
-    def duplicate_a_school(month: date) -> None:
-        """A school twice: the unique (report_month, facility_type, source_dataset, facility_id) test fails on it."""
-        conn.execute(
-            "insert into raw.education__schools select * from raw.education__schools"
-            " where ctid = (select ctid from raw.education__schools where report_month = %s and type = '小学' limit 1)",
-            (month,),
-        )
-
-    duplicate_a_school(date(2021, 11, 1))  # a month no build since has changed
-    assert tests_pass(), "the mapped facilities' tests read a month whose registers did not change"
-    assert not tests_pass(all_months=True)
-    duplicate_a_school(date(2022, 1, 1))  # the month the last build found a new schools register of
-    assert not tests_pass(), "a wrong row in the month whose register changed was not seen"
+    model = "int_facility_types_mapped"
+    # A school twice: the unique (report_month, facility_type, source_dataset, facility_id) test fails on it.
+    primary_school = "type = '小学'"
+    duplicate_a_row(conn, "education__schools", date(2021, 11, 1), primary_school)  # no build since changed it
+    assert dbt_tests_pass(warehouse_url, model), (
+        "the mapped facilities' tests read a month whose registers did not change"
+    )
+    assert not dbt_tests_pass(warehouse_url, model, all_months=True)
+    duplicate_a_row(conn, "education__schools", date(2022, 1, 1), primary_school)  # its new register
+    assert not dbt_tests_pass(warehouse_url, model), "a wrong row in the month whose register changed was not seen"

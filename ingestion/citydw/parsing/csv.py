@@ -595,48 +595,38 @@ def _unreadable_body(
 def _open(
     data: bytes, start: int, names: list[str], encoding: Encoding, delimiter: str, handler
 ) -> pacsv.CSVStreamingReader:
-    read_options, parse_options, convert_options = _options(
-        data, start, names, encoding, delimiter, handler, _BLOCK_SIZE
-    )
-    return pacsv.open_csv(
-        pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
-        read_options=read_options,
-        parse_options=parse_options,
-        convert_options=convert_options,
-    )
+    """The body from ``start`` as pyarrow's streaming reader (a record batch per :data:`_BLOCK_SIZE` bytes)."""
+    return pacsv.open_csv(**_arrow_csv(data, start, names, encoding, delimiter, handler, _BLOCK_SIZE))
 
 
 def _parse(
     data: bytes, start: int, names: list[str], encoding: Encoding, delimiter: str, handler, block_size: int
 ) -> pa.Table:
-    read_options, parse_options, convert_options = _options(
-        data, start, names, encoding, delimiter, handler, block_size
-    )
-    return pacsv.read_csv(
-        pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
-        read_options=read_options,
-        parse_options=parse_options,
-        convert_options=convert_options,
-    )
+    """The body from ``start`` read whole by pyarrow."""
+    return pacsv.read_csv(**_arrow_csv(data, start, names, encoding, delimiter, handler, block_size))
 
 
-def _options(
+def _arrow_csv(
     data: bytes, start: int, names: list[str], encoding: Encoding, delimiter: str, handler, block_size: int
-) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
-    return (
-        pacsv.ReadOptions(column_names=names, encoding=encoding.arrow, block_size=block_size, use_threads=False),
-        pacsv.ParseOptions(
+) -> dict:
+    """The source and options both pyarrow readers take: every cell a string, kept as written."""
+    return {
+        "input_file": pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
+        "read_options": pacsv.ReadOptions(
+            column_names=names, encoding=encoding.arrow, block_size=block_size, use_threads=False
+        ),
+        "parse_options": pacsv.ParseOptions(
             delimiter=delimiter,
             newlines_in_values=data.find(b'"', start) >= 0,
             ignore_empty_lines=False,
             invalid_row_handler=handler,
         ),
-        pacsv.ConvertOptions(
+        "convert_options": pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
-    )
+    }
 
 
 def _odd_cells(text: str, delimiter: str) -> list[str]:
