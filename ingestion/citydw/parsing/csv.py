@@ -448,7 +448,7 @@ def read_body(
     fields = max(fields or width, width)
     names = [f"c{index}" for index in range(fields)]
     if start >= len(data):
-        return grid.Grid([pa.array([], pa.string()) for _ in range(width)], np.zeros(0, dtype=np.int64))
+        return grid.Grid(_no_rows(width), np.zeros(0, dtype=np.int64))
     odd: list[tuple[int, str]] = []
 
     def keep_odd_row(row: pacsv.InvalidRow) -> str:
@@ -459,25 +459,16 @@ def read_body(
         table = _parse(data, start, names, encoding, delimiter, keep_odd_row, _BLOCK_SIZE)
     except pa.ArrowInvalid as error:
         if "straddl" not in str(error):
-            log.warning("%s: pyarrow could not read the CSV: %s", file_name, error)
-            raise DeliveryUnreadable(
-                f"{file_name}：CSV格式错误，无法读取。请检查引号是否成对、每行的逗号个数是否与表头一致，"
-                "或在Excel中重新另存为CSV后报送。"
-            ) from error
+            raise _malformed(file_name, error) from error
         # A cell larger than a block (a 10 MB description): read again in one block.
         odd.clear()
         table = _parse(data, start, names, encoding, delimiter, keep_odd_row, min(len(data) - start + 1, 2**31 - 1))
     columns: list[pa.Array | pa.ChunkedArray] = [table.column(name) for name in names[:width]]
     del table
-    numbers = np.arange(1, len(columns[0]) + len(odd) + 1, dtype=np.int64)
-    odd_rows = []
+    body = _with_odd_rows(columns, odd, 0, first_row, width, delimiter)  # the whole body: one batch
     if odd:
-        parsed = [_odd_cells(text, delimiter) for _, text in odd]
-        odd_rows = [
-            (int(number) + first_row - 1, len(cells), cells) for (number, _), cells in zip(odd, parsed, strict=True)
-        ]
-        columns, numbers = _put_back(columns, odd, parsed, width)
-    return grid.Grid(columns, numbers + (first_row - 1), odd_rows=odd_rows)
+        raise RuntimeError(f"{file_name}: records {[number for number, _ in odd]} set aside out of order")
+    return body
 
 
 def body_batches(
@@ -504,7 +495,7 @@ def body_batches(
     """
     names = [f"c{index}" for index in range(fields)]
     if start >= len(data):
-        yield grid.Grid([pa.array([], pa.string()) for _ in range(width)], np.zeros(0, dtype=np.int64))
+        yield grid.Grid(_no_rows(width), np.zeros(0, dtype=np.int64))
         return
     odd: list[tuple[int, str]] = []
 
@@ -541,17 +532,25 @@ def body_batches(
     except UnicodeDecodeError as error:
         raise _unreadable_body(data, encoding, file_name, error, read_whole) from error
     if odd:  # records after the last regular one (notes under the table)
-        yield _with_odd_rows(
-            [pa.array([], pa.string()) for _ in range(width)], odd, placed, first_row, width, delimiter
-        )
-    if odd:
-        raise RuntimeError(f"{file_name}: records {[number for number, _ in odd]} set aside out of order")
+        yield _with_odd_rows(_no_rows(width), odd, placed, first_row, width, delimiter)
+        if odd:  # every set-aside record is at most one row past those placed before it
+            raise RuntimeError(f"{file_name}: records {[number for number, _ in odd]} set aside out of order")
 
 
 def _with_odd_rows(
-    columns: list[pa.Array], odd: list[tuple[int, str]], placed: int, first_row: int, width: int, delimiter: str
+    columns: list[pa.Array | pa.ChunkedArray],
+    odd: list[tuple[int, str]],
+    placed: int,
+    first_row: int,
+    width: int,
+    delimiter: str,
 ) -> grid.Grid:
-    """A batch's rows with the set-aside records that fall among them (taken from ``odd``) put back in place."""
+    """A batch's rows with the set-aside records that fall among them (taken from ``odd``) put back in place.
+
+    ``placed``: the body's rows in the batches before. A record set aside is
+    at most one row past the rows and records before it, so one batch that
+    is the whole body takes every record.
+    """
     end = placed + len(columns[0])  # the last body row number (1-based) the batch reaches
     mine = []
     while odd and odd[0][0] <= end + 1:  # among the batch's rows, or right after them
@@ -585,11 +584,20 @@ def _unreadable_body(
         if read_whole is not None:
             read_whole()
         raise RuntimeError(f"{file_name}: its start reads as {encoding.codec}, the whole file as {whole.codec}")
+    return _malformed(file_name, error)
+
+
+def _malformed(file_name: str, error: Exception) -> DeliveryUnreadable:
+    """The clerk's message for a CSV pyarrow cannot read (unpaired quotes and the like); pyarrow's own in the log."""
     log.warning("%s: pyarrow could not read the CSV: %s", file_name, error)
     return DeliveryUnreadable(
         f"{file_name}：CSV格式错误，无法读取。请检查引号是否成对、每行的逗号个数是否与表头一致，"
         "或在Excel中重新另存为CSV后报送。"
     )
+
+
+def _no_rows(width: int) -> list[pa.Array]:
+    return [pa.array([], pa.string()) for _ in range(width)]
 
 
 def _open(

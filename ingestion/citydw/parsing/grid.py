@@ -961,13 +961,9 @@ class LaidOut:
     def _take(self, size: int | None) -> Grid:
         """The next ``size`` rows (None: all), read from :attr:`rest` as needed; the grid keeps what is after them."""
         pieces, rows = [self.grid], len(self.grid.source_rows)
-        while self.rest is not None and (size is None or rows < size):
-            batch = next(self.rest, None)
-            if batch is None:
-                self.rest = None
-            else:
-                pieces.append(batch)
-                rows += len(batch.source_rows)
+        while (size is None or rows < size) and (batch := self._next_batch()) is not None:
+            pieces.append(batch)
+            rows += len(batch.source_rows)
         grid = self.grid = _joined(*pieces)
         rows = len(grid.source_rows)
         stop = rows if size is None else min(size, rows)
@@ -984,13 +980,16 @@ class LaidOut:
 
     def _more(self) -> bool:
         """Whether rows are left after the blocks taken so far (reads the next batch to know)."""
-        while len(self.grid.source_rows) == 0 and self.rest is not None:
-            batch = next(self.rest, None)
-            if batch is None:
-                self.rest = None
-            else:
-                self.grid = _joined(self.grid, batch)
+        while len(self.grid.source_rows) == 0 and (batch := self._next_batch()) is not None:
+            self.grid = _joined(self.grid, batch)
         return len(self.grid.source_rows) > 0
+
+    def _next_batch(self) -> Grid | None:
+        """The next batch of :attr:`rest`, None once it is read to the end."""
+        batch = next(self.rest, None) if self.rest is not None else None
+        if batch is None:
+            self.rest = None
+        return batch
 
     def _masks(self, part: Grid) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Which rows of ``part`` are data and which are total rows, and its notes (:func:`row_masks`)."""
