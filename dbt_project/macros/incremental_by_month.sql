@@ -312,15 +312,20 @@
             from ({{ months_to_build('month_fingerprints') }}) as months
             order by 1
         {%- endset %}
-        {%- set months = run_query(months_query).columns[0].values() %}
-        {%- if months | length > 0 -%}
-            {{ column }} in ({% for month in months %}'{{ month }}'::date{% if not loop.last %}, {% endif %}{% endfor %})
-        {%- else -%}
-            false
-        {%- endif -%}
+        {{- month_in(column, run_query(months_query).columns[0].values()) -}}
     {%- else -%}
         true
     {%- endif %}
+{%- endmacro %}
+
+
+{#- ``column in (<months>)`` with the months (ISO text) as literal dates; ``false`` for none. -#}
+{% macro month_in(column, months) -%}
+    {%- if months | length > 0 -%}
+        {{ column }} in ({% for month in months %}'{{ month }}'::date{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- else -%}
+        false
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -427,11 +432,11 @@
 -#}
 {% macro record_tested_months(month_inputs=none) -%}
     {%- if month_inputs is none %}
-        {%- set name = this.identifier %}
-        {%- if not (name.startswith('stg_') and '__' in name) %}{{ return('') }}{% endif %}
-        {%- set raw_table = adapter.get_relation(this.database, 'raw', name[4:]) %}
+        {%- set raw_name = _raw_table_of(this.identifier) %}
+        {%- if not raw_name %}{{ return('') }}{% endif %}
+        {%- set raw_table = adapter.get_relation(this.database, 'raw', raw_name) %}
         {%- if raw_table is none %}{{ return('') }}{% endif %}
-        {%- set month_inputs = [{'relation': raw_table, 'dataset': name[4:].replace('__', '.')}] %}
+        {%- set month_inputs = [{'relation': raw_table, 'dataset': raw_name.replace('__', '.')}] %}
     {%- endif %}
     {{ record_built_months(month_inputs, rebuilt_whole=flags.FULL_REFRESH) }}
 {%- endmacro %}

@@ -45,12 +45,7 @@
         {%- set months = run_query(months_query).columns[0].values() %}
         {%- set filtered -%}
             (select * from {{ relation }}
-             where
-             {%- if months | length > 0 %} report_month in (
-                 {%- for month in months %}'{{ month }}'::date{% if not loop.last %}, {% endif %}{% endfor -%}
-             )
-             {%- else %} false
-             {%- endif %}
+             where {{ month_in('report_month', months) }}
              {%- if where %} and ({{ where }}){% endif %}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) %}
